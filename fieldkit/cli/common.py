@@ -1,0 +1,61 @@
+"""What every command shares: finding the study, the --study/--as options, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from fieldkit.paths import study_dir_from
+from fieldkit.services.study import Study, open_study
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class AppContext:
+    study_dir: Path | None = None
+    actor: str | None = None
+    _study: Study | None = None
+
+    def study(self) -> Study:
+        if self._study is None:
+            self._study = open_study(study_dir_from(self.study_dir), actor=self.actor)
+        return self._study
+
+
+def with_study(command: F) -> F:
+    """Give a command `study: Study`; it also accepts --study/--as after its own name."""
+
+    @click.option(
+        "--study",
+        "study_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Study folder (default: $FIELDKIT_STUDY, else the current folder).",
+    )
+    @click.option("--as", "actor", metavar="NAME", help="Who is acting, for the audit log.")
+    @click.pass_context
+    @functools.wraps(command)
+    def wrapper(
+        ctx: click.Context, study_dir: Path | None, actor: str | None, **kwargs: Any
+    ) -> Any:
+        parent: AppContext = ctx.find_object(AppContext) or AppContext()
+        app_ctx = AppContext(study_dir=study_dir or parent.study_dir, actor=actor or parent.actor)
+        return command(study=app_ctx.study(), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def run_app(study: Study, input_file: Path | None = None) -> None:
+    from fieldkit.tui.app import FieldkitApp  # Textual loads only when the app opens
+
+    FieldkitApp(study, input_file=input_file).run()

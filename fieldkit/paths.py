@@ -1,0 +1,90 @@
+"""Every path fieldkit uses: the study folder layout and the user's config/cache folders."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib.resources import as_file, files
+from pathlib import Path
+
+import platformdirs
+
+STUDY_FILE = "study.toml"
+DATABASE_FILE = "fieldkit.db"
+STUDY_ENV = "FIELDKIT_STUDY"
+APP_NAME = "fieldkit"
+
+
+@dataclass(frozen=True)
+class StudyPaths:
+    """The layout of one study folder."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / STUDY_FILE
+
+    @property
+    def database(self) -> Path:
+        return self.root / DATABASE_FILE
+
+    @property
+    def audio(self) -> Path:
+        return self.root / "audio"
+
+    @property
+    def schedules(self) -> Path:
+        return self.root / "schedules"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    def relative(self, path: Path) -> str:
+        """A path as stored in the database: relative to the study when inside it."""
+        try:
+            return str(path.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path.resolve())
+
+    def absolute(self, stored: str) -> Path:
+        path = Path(stored)
+        return path if path.is_absolute() else self.root / path
+
+
+def study_dir_from(option: str | os.PathLike[str] | None) -> Path:
+    """--study DIR, else $FIELDKIT_STUDY, else the current folder."""
+    if option:
+        return Path(option).expanduser()
+    env = os.environ.get(STUDY_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path.cwd()
+
+
+def user_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def user_config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def demo_root() -> Path:
+    """Where `fieldkit demo` makes its throw-away studies."""
+    return user_cache_dir() / "demo"
+
+
+def shipped_schedule(name: str) -> Path:
+    """A schedule shipped with fieldkit (the repo's schedules/, installed as package data)."""
+    resource = files("fieldkit.schedules").joinpath(name)
+    with as_file(resource) as path:
+        return Path(path)
+
+
+def shipped_demo_audio(name: str) -> Path:
+    """Demo audio shipped with fieldkit (the repo's audio/, installed as package data)."""
+    resource = files("fieldkit.demo_audio").joinpath(name)
+    with as_file(resource) as path:
+        return Path(path)

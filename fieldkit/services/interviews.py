@@ -1,0 +1,302 @@
+"""Interviews: starting, listing and ending them, and what happens during one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fieldkit.core.guard import GuardEvent, GuardEventKind, GuardTracker, TermState
+from fieldkit.core.models import InterviewStatus, Participant, Speaker
+from fieldkit.core.participants import require_consent
+from fieldkit.core.schedule import Question, Schedule, Topic
+from fieldkit.errors import FieldkitError
+from fieldkit.services.participants import get_participant
+from fieldkit.services.study import Study, now_iso
+from fieldkit.store.repo import EventRow, InterviewRow, Interviews, Recordings
+from fieldkit.store.repo import Events as EventRepo
+
+
+@dataclass(frozen=True)
+class InterviewSummary:
+    """One line of `fieldkit interviews` (and its JSON)."""
+
+    participant: str
+    wave: str
+    status: str
+    started: str | None
+    ended: str | None
+    duration_s: float | None
+    recordings: list[str]
+    transcript_state: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "participant": self.participant,
+            "wave": self.wave,
+            "status": self.status,
+            "started": self.started,
+            "ended": self.ended,
+            "duration_s": self.duration_s,
+            "recordings": self.recordings,
+            "transcript_state": self.transcript_state,
+        }
+
+
+# Later issues register how a transcript's state is found; until then there is none.
+TranscriptStateLookup = Callable[[Study, int], str]
+transcript_state_lookup: TranscriptStateLookup = lambda study, interview_id: "none"  # noqa: E731
+
+
+def list_interviews(study: Study) -> list[InterviewSummary]:
+    recordings = Recordings(study.db)
+    return [
+        InterviewSummary(
+            participant=row.participant_id,
+            wave=row.wave,
+            status=row.status.value,
+            started=row.started_at,
+            ended=row.ended_at,
+            duration_s=row.duration_s,
+            recordings=[r.path for r in recordings.for_interview(row.id)],
+            transcript_state=transcript_state_lookup(study, row.id),
+        )
+        for row in Interviews(study.db).all()
+    ]
+
+
+def check_wave(study: Study, wave: str) -> str:
+    if wave not in study.config.waves:
+        listed = ", ".join(study.config.waves)
+        raise FieldkitError(f"unknown wave {wave!r}", f"choose one of: {listed}")
+    return wave
+
+
+def next_wave(study: Study, participant: Participant) -> str:
+    """The first wave this participant has not finished (a wave in progress is resumed)."""
+    done = {
+        row.wave
+        for row in Interviews(study.db).for_participant(participant.id)
+        if row.status in (InterviewStatus.ENDED, InterviewStatus.INTERRUPTED)
+    }
+    for wave in study.config.waves:
+        if wave not in done:
+            return wave
+    raise FieldkitError(
+        f"participant {participant.id} has been interviewed in every wave",
+        "add a wave to study.toml to interview again",
+    )
+
+
+def start_interview(study: Study, participant_id: str, wave: str | None = None) -> InterviewRow:
+    """Open (or resume) the participant's interview for a wave. Requires current consent."""
+    participant = get_participant(study, participant_id)
+    require_consent(participant)
+    wave = check_wave(study, wave) if wave else next_wave(study, participant)
+    repo = Interviews(study.db)
+    existing = repo.find(participant.id, wave)
+    if existing is not None:
+        if existing.status is InterviewStatus.IN_PROGRESS:
+            return existing
+        if existing.status is not InterviewStatus.NOT_STARTED:
+            raise FieldkitError(
+                f"participant {participant.id} was already interviewed in wave {wave!r}",
+                "choose another wave with --wave",
+            )
+    schedule = study.schedule()
+    with study.transaction():
+        values = {
+            "status": InterviewStatus.IN_PROGRESS.value,
+            "schedule_id": schedule.id,
+            "schedule_path": study.config.schedule,
+            "interviewer": study.actor,
+            "started_at": now_iso(),
+            "channel_map": study.config.recording.channel_map,
+        }
+        if existing is None:
+            interview_id = repo.insert(participant_id=participant.id, wave=wave, **values)
+        else:
+            interview_id = existing.id
+            values.pop("channel_map")
+            repo.update(interview_id, **values)
+        study.audit("interview started", participant.id, interview_id, wave=wave)
+    return repo.get(interview_id)
+
+
+def end_interview(study: Study, interview_id: int, duration_s: float) -> InterviewRow:
+    repo = Interviews(study.db)
+    row = repo.get(interview_id)
+    with study.transaction():
+        repo.update(
+            interview_id,
+            status=InterviewStatus.ENDED,
+            ended_at=now_iso(),
+            duration_s=round(duration_s, 2),
+        )
+        study.audit(
+            "interview ended", row.participant_id, interview_id, duration_s=round(duration_s, 2)
+        )
+    return repo.get(interview_id)
+
+
+def interview_events(study: Study, interview_id: int, kind: str | None = None) -> list[EventRow]:
+    return EventRepo(study.db).for_interview(interview_id, kind)
+
+
+def guard_events(study: Study, interview_id: int) -> list[GuardEvent]:
+    return [
+        GuardEvent(
+            term=row.term or "",
+            kind=GuardEventKind(row.guard_kind),
+            speaker=Speaker(row.speaker or Speaker.UNKNOWN),
+            at=row.at,
+            source=row.source or "live",
+        )
+        for row in interview_events(study, interview_id, "guard")
+    ]
+
+
+class Clock:
+    """Interview time in seconds. Before recording starts it is wall time since the interview
+    opened; a recording session swaps in the recorder's clock (pauses excluded)."""
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self._offset = offset
+        self._started = time.monotonic()
+        self.source: Callable[[], float] | None = None
+
+    def now(self) -> float:
+        if self.source is not None:
+            return self.source()
+        return self._offset + time.monotonic() - self._started
+
+
+class InterviewSession:
+    """What happens during one interview: walking the schedule, guard state, markers, notes.
+
+    Every change is stored at once with its time on the interview clock, so a crash loses nothing
+    and later issues can line events up with the audio."""
+
+    def __init__(self, study: Study, interview: InterviewRow, clock: Clock | None = None) -> None:
+        self.study = study
+        self.interview = interview
+        self.participant = get_participant(study, interview.participant_id)
+        self.schedule: Schedule = study.schedule()
+        self.steps = self.schedule.steps()
+        events = interview_events(study, interview.id)
+        self.guard = GuardTracker.from_events(
+            self.schedule.guarded_terms, guard_events(study, interview.id)
+        )
+        self.asked: set[str] = {
+            e.question_id for e in events if e.kind == "question" and e.question_id
+        }
+        self.index = self._resume_index(events)
+        resume_at = max((e.at for e in events), default=interview.duration_s or 0.0)
+        self.clock = clock or Clock(offset=resume_at)
+
+    @classmethod
+    def start(cls, study: Study, participant_id: str, wave: str | None = None) -> InterviewSession:
+        session = cls(study, start_interview(study, participant_id, wave))
+        if not session.asked:
+            session._store_question()
+        return session
+
+    def _resume_index(self, events: list[EventRow]) -> int:
+        questions = [e.question_id for e in events if e.kind == "question"]
+        ids = [q.id for _, q in self.steps]
+        return ids.index(questions[-1]) if questions and questions[-1] in ids else 0
+
+    # -- where we are in the schedule --------------------------------------------------------
+    @property
+    def current(self) -> tuple[Topic, Question]:
+        return self.steps[self.index]
+
+    def available(self, requires: tuple[str, ...]) -> bool:
+        return self.guard.is_unlocked(requires)
+
+    def covered_topics(self) -> set[str]:
+        """A topic counts as covered once any of its questions has been asked."""
+        return {topic.id for topic, q in self.steps if q.id in self.asked}
+
+    def next_question(self) -> bool:
+        return self._move(+1)
+
+    def previous_question(self) -> bool:
+        return self._move(-1)
+
+    def _move(self, step: int) -> bool:
+        index = self.index + step
+        # Skip questions still gated on a term the participant has not raised.
+        while 0 <= index < len(self.steps) and not self.available(self.steps[index][1].requires):
+            index += step
+        if not 0 <= index < len(self.steps):
+            return False
+        self.index = index
+        self._store_question()
+        return True
+
+    def _store_question(self) -> None:
+        topic, question = self.current
+        self.asked.add(question.id)
+        self._add_event("question", topic_id=topic.id, question_id=question.id)
+
+    # -- guard, markers, notes ---------------------------------------------------------------
+    def locked_terms(self) -> list[str]:
+        return [
+            t.term
+            for t in self.schedule.guarded_terms
+            if self.guard.state(t.term) is TermState.LOCKED
+        ]
+
+    def mark_raised(self, term: str) -> GuardEvent:
+        if self.guard.state(term) is not TermState.LOCKED:
+            raise FieldkitError(f"{term!r} has already been raised", "nothing changed")
+        event = self.guard.mark_raised(term, at=self.clock.now())
+        self.record_guard_event(event)
+        return event
+
+    def mark_followed_up(self, term: str) -> GuardEvent:
+        event = self.guard.mark_followed_up(term, at=self.clock.now())
+        self.record_guard_event(event)
+        return event
+
+    def record_guard_event(self, event: GuardEvent) -> None:
+        """Store a guard event (from a key press, or from the live guard)."""
+        self._add_event(
+            "guard",
+            at=event.at,
+            term=event.term,
+            guard_kind=event.kind.value,
+            speaker=event.speaker.value,
+            source=event.source,
+            audit=f"guard {event.kind.value}",
+        )
+
+    def marker(self, label: str = "") -> float:
+        return self._add_event("marker", text=label or None)
+
+    def note(self, text: str) -> float:
+        if not text.strip():
+            raise FieldkitError("the note is empty", "type something before saving")
+        return self._add_event("note", text=text.strip())
+
+    def elapsed(self) -> float:
+        return self.clock.now()
+
+    def end(self, duration_s: float | None = None) -> InterviewRow:
+        self.interview = end_interview(
+            self.study, self.interview.id, self.clock.now() if duration_s is None else duration_s
+        )
+        return self.interview
+
+    def _add_event(
+        self, kind: str, audit: str | None = None, at: float | None = None, **values: Any
+    ) -> float:
+        at = round(self.clock.now() if at is None else at, 3)
+        with self.study.transaction():
+            EventRepo(self.study.db).add(self.interview.id, at, kind, now_iso(), **values)
+            # Notes are field data: the audit log says a note was taken, not what it says.
+            detail = {k: v for k, v in values.items() if k != "text"}
+            self.study.audit(audit or kind, self.participant.id, self.interview.id, at=at, **detail)
+        return at

@@ -1,0 +1,124 @@
+"""Opening and creating a study; the audit trail every change writes to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from fieldkit.config import DEFAULT_SCHEDULE, StudyConfig, default_config, load_config, write_config
+from fieldkit.core.schedule import Schedule, load_schedule
+from fieldkit.errors import FieldkitError, NotAStudyError
+from fieldkit.paths import StudyPaths, shipped_schedule
+from fieldkit.store.db import open_database, transaction
+from fieldkit.store.repo import AuditLog
+
+
+def now_iso() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "unknown"
+
+
+@dataclass
+class Study:
+    """An open study: its folder, settings and (one per thread) database connection."""
+
+    paths: StudyPaths
+    config: StudyConfig
+    actor: str
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @property
+    def root(self) -> Path:
+        return self.paths.root
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        # SQLite connections belong to one thread: workers get their own.
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = open_database(self.paths.database)
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.close()
+            self._local.db = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        with transaction(self.db) as db:
+            yield db
+
+    def audit(
+        self,
+        action: str,
+        participant_id: str | None = None,
+        interview_id: int | None = None,
+        **detail: Any,
+    ) -> None:
+        """Append to the audit log (call inside the change's own transaction)."""
+        AuditLog(self.db).append(
+            now_iso(), self.actor, action, participant_id, interview_id, detail
+        )
+
+    def schedule(self) -> Schedule:
+        return load_schedule(self.schedule_path())
+
+    def schedule_path(self) -> Path:
+        return self.paths.absolute(self.config.schedule)
+
+
+def open_study(root: Path, actor: str | None = None) -> Study:
+    """Open the study in `root`, or say clearly that it is not one."""
+    paths = StudyPaths(root)
+    if not paths.config.is_file():
+        raise NotAStudyError(
+            f"{root} is not a fieldkit study (no {paths.config.name})",
+            "create one with `fieldkit init DIR`, or name one with --study DIR or $FIELDKIT_STUDY",
+        )
+    config = load_config(paths.config)
+    if not paths.database.is_file():
+        raise NotAStudyError(
+            f"{root} has a study.toml but no {paths.database.name}",
+            "restore the database from a backup, or run `fieldkit init` in a new folder",
+        )
+    study = Study(paths=paths, config=config, actor=actor or default_actor())
+    study.db  # noqa: B018 - opens and migrates now, so a broken database fails early
+    return study
+
+
+def init_study(root: Path, title: str | None = None, actor: str | None = None) -> Study:
+    """Create a study folder: study.toml, database, audio/ and the shipped schedule."""
+    paths = StudyPaths(root)
+    if paths.config.exists() or paths.database.exists():
+        raise FieldkitError(f"{root} already holds a study", "choose an empty or new folder")
+    if root.exists() and not root.is_dir():
+        raise FieldkitError(f"{root} is a file, not a folder", "choose another path")
+    root.mkdir(parents=True, exist_ok=True)
+    config = default_config(title or root.resolve().name)
+    paths.audio.mkdir(exist_ok=True)
+    paths.schedules.mkdir(exist_ok=True)
+    shutil.copyfile(shipped_schedule(DEFAULT_SCHEDULE), paths.schedules / DEFAULT_SCHEDULE)
+    open_database(paths.database, create=True).conn.close()
+    write_config(paths.config, config)
+    study = Study(paths=paths, config=config, actor=actor or default_actor())
+    with study.transaction():
+        study.audit("study created", title=config.title)
+    return study

@@ -1,0 +1,1 @@
+"""Storage adapter (sqlite-utils): opening, migrations and repositories. The only SQL lives here."""

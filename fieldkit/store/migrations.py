@@ -1,0 +1,107 @@
+"""Numbered schema migrations. Append new ones; never edit one that has shipped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def m001_foundation(db: sqlite_utils.Database) -> None:
+    db["participants"].create(
+        {
+            "id": str,
+            "number": int,
+            "site": str,
+            "role": str,
+            "status": str,
+            "consent_date": str,
+            "consent_form_version": str,
+            "consent_recorded_at": str,
+            "withdrawn_at": str,
+            "added_at": str,
+        },
+        pk="id",
+        not_null={"number", "site", "role", "status", "added_at"},
+    )
+    db["participants"].create_index(["number"], unique=True)
+    db["interviews"].create(
+        {
+            "id": int,
+            "participant_id": str,
+            "wave": str,
+            "status": str,
+            "schedule_id": str,
+            "schedule_path": str,
+            "interviewer": str,
+            "started_at": str,
+            "ended_at": str,
+            "duration_s": float,
+            "channel_map": str,
+        },
+        pk="id",
+        foreign_keys=[("participant_id", "participants", "id")],
+        not_null={"participant_id", "wave", "status"},
+    )
+    db["interviews"].create_index(["participant_id", "wave"], unique=True)
+    db["interview_events"].create(
+        {
+            "id": int,
+            "interview_id": int,
+            "at": float,
+            "kind": str,  # question | marker | note | guard
+            "topic_id": str,
+            "question_id": str,
+            "term": str,
+            "guard_kind": str,
+            "speaker": str,
+            "source": str,
+            "text": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+        not_null={"interview_id", "at", "kind", "created_at"},
+    )
+    db["interview_events"].create_index(["interview_id", "at"])
+    db["recordings"].create(
+        {
+            "id": int,
+            "interview_id": int,
+            "path": str,
+            "samplerate": int,
+            "channels": int,
+            "channel_map": str,
+            "source": str,  # microphone | virtual | import
+            "device": str,
+            "offset_s": float,  # where this recording starts on the interview clock
+            "duration_s": float,
+            "status": str,  # recording | complete | interrupted
+            "stop_reason": str,
+            "pid": int,
+            "started_at": str,
+            "ended_at": str,
+        },
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+        not_null={"interview_id", "path", "status"},
+    )
+    db["recordings"].create_index(["path"], unique=True)
+    db["audit_log"].create(
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "action": str,
+            "participant_id": str,
+            "interview_id": int,
+            "detail": str,  # JSON; never transcript text
+        },
+        pk="id",
+        not_null={"at", "actor", "action"},
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_foundation]

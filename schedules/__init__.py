@@ -1,0 +1,1 @@
+"""Interview schedules shipped with fieldkit (installed as the package fieldkit.schedules)."""
