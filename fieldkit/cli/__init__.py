@@ -64,9 +64,9 @@ def main(
 
 
 def _register() -> None:
-    from fieldkit.cli import participants, schedule, study
+    from fieldkit.cli import participants, record, schedule, study
 
-    for module in (study, participants, schedule):
+    for module in (study, participants, schedule, record):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -26,7 +26,24 @@ class AppContext:
     def study(self) -> Study:
         if self._study is None:
             self._study = open_study(study_dir_from(self.study_dir), actor=self.actor)
+            announce_recovery(self._study)
         return self._study
+
+
+def announce_recovery(study: Study) -> None:
+    """Every start of fieldkit repairs and registers recordings a crash cut off, and says so."""
+    from fieldkit.store.repo import Recordings
+
+    if not Recordings(study.db).with_status("recording"):
+        return  # the usual case: no audio libraries need loading
+    from fieldkit.services.recording import recover_interrupted
+
+    for item in recover_interrupted(study):
+        click.echo(
+            f"note: recovered an interrupted recording of {item.participant_id} ({item.wave}): "
+            f"{item.path}, {item.duration_s:.1f} s kept",
+            err=True,
+        )
 
 
 def with_study(command: F) -> F:

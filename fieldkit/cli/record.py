@@ -1,0 +1,160 @@
+"""fieldkit record, devices, recover, import-audio."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from fieldkit.audio.capture import LevelReading
+from fieldkit.cli.common import with_study
+from fieldkit.services.recording import (
+    begin_recording,
+    capture_settings,
+    finish_interview,
+    import_recording,
+    recover_interrupted,
+)
+from fieldkit.services.study import Study
+
+
+def format_clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class LevelLine:
+    """A one-line live meter on stderr when it is a terminal (at most a few redraws a second)."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, reading: LevelReading) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.25:
+            return
+        self.last = now
+        meters = " ".join(
+            f"{db:6.1f} dBFS{' CLIP' if c else ''}"
+            for db, c in zip(reading.rms_dbfs, reading.clipping, strict=True)
+        )
+        click.echo(f"\r{format_clock(reading.at)}  {meters}   ", nl=False, err=True)
+
+    def clear(self) -> None:
+        if self.enabled:
+            click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
+
+
+@click.command("record")
+@click.argument("participant_id", metavar="PID")
+@click.option(
+    "--seconds", type=click.FloatRange(min=0.1), help="Stop after N seconds (default: Ctrl-C)."
+)
+@click.option(
+    "--device", metavar="D", help="Input device: index or part of its name (see fieldkit devices)."
+)
+@click.option(
+    "--channels", type=click.IntRange(1, 2), help="1 (mono) or 2 (one microphone per speaker)."
+)
+@click.option(
+    "--samplerate", type=click.Choice(["16000", "44100", "48000"]), help="Sample rate in Hz."
+)
+@click.option("--wave", metavar="W", help="Interview wave (default: the participant's next one).")
+@click.option(
+    "--input",
+    "input_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record from this audio file as a virtual microphone, in real time.",
+)
+@with_study
+def record_command(
+    study: Study,
+    participant_id: str,
+    seconds: float | None,
+    device: str | None,
+    channels: int | None,
+    samplerate: str | None,
+    wave: str | None,
+    input_file: Path | None,
+) -> None:
+    """Record an interview with PID until --seconds, the end of --input, or Ctrl-C."""
+    settings = capture_settings(
+        study,
+        channels=channels,
+        samplerate=int(samplerate) if samplerate else None,
+        device=int(device) if device and device.isdigit() else device,
+        input_file=input_file,
+    )
+    meter = LevelLine()
+    session = begin_recording(study, participant_id, wave, settings, on_level=meter)
+    click.echo(
+        f"recording {session.interview.participant_id} ({session.interview.wave}) → "
+        f"{study.paths.relative(session.path)}; Ctrl-C stops",
+        err=True,
+    )
+    try:
+        result = session.wait(seconds)
+    except KeyboardInterrupt:
+        result = session.stop()
+    meter.clear()
+    finish_interview(study, session)
+    if result.message:
+        click.echo(f"warning: {result.message}", err=True)
+    click.echo(f"duration: {format_clock(result.duration_s)} ({result.duration_s:.1f} s)")
+    click.echo(str(result.path))
+
+
+@click.command("devices")
+def devices_command() -> None:
+    """List audio input devices; * marks the default."""
+    from fieldkit.audio.devices import list_input_devices
+
+    for device in list_input_devices():
+        mark = "*" if device.is_default else " "
+        click.echo(
+            f"{mark} {device.index:>3}  {device.name}  "
+            f"({device.max_channels} ch, {device.default_samplerate:.0f} Hz)"
+        )
+
+
+@click.command("recover")
+@with_study
+def recover_command(study: Study) -> None:
+    """Find recordings a crash cut off, repair them and register them as interrupted."""
+    recovered = recover_interrupted(study)
+    for item in recovered:
+        click.echo(
+            f"recovered {item.path}: {item.duration_s:.1f} s "
+            f"({item.participant_id}, {item.wave}; {'repaired' if item.repaired else 'intact'})"
+        )
+    if not recovered:
+        click.echo("nothing to recover")
+
+
+@click.command("import-audio")
+@click.argument("participant_id", metavar="PID")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--wave", metavar="W", help="Interview wave (default: the participant's next one).")
+@click.option(
+    "--channel-map",
+    metavar="MAP",
+    help="Who is on which channel of a stereo file (default: interviewer,participant).",
+)
+@with_study
+def import_audio_command(
+    study: Study, participant_id: str, file: Path, wave: str | None, channel_map: str | None
+) -> None:
+    """Register a recording made on another device (WAV, FLAC, MP3, M4A …) as an interview."""
+    interview = import_recording(study, participant_id, file, wave, channel_map)
+    minutes = (interview.duration_s or 0) / 60
+    click.echo(
+        f"imported {file.name}: interview {interview.participant_id} ({interview.wave}), "
+        f"{minutes:.1f} min"
+    )
+
+
+COMMANDS = [record_command, devices_command, recover_command, import_audio_command]

@@ -1,0 +1,391 @@
+"""Recording an interview: register first, capture crash-safely, recover what a crash cut off.
+
+A recording's row is written (status "recording", with our process ID) before the first sample,
+so the next start of fieldkit finds a recording that a crash or kill -9 interrupted, repairs the
+file and registers it as an interrupted interview. Files are never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fieldkit.audio.capture import CaptureSettings, LevelReading, Recorder, RecordingResult
+from fieldkit.core.models import InterviewStatus
+from fieldkit.core.participants import require_consent
+from fieldkit.errors import AudioError, FieldkitError
+from fieldkit.services.interviews import check_wave, end_interview, next_wave, start_interview
+from fieldkit.services.participants import get_participant
+from fieldkit.services.study import Study, now_iso
+from fieldkit.store.repo import InterviewRow, Interviews, RecordingRow, Recordings
+
+BYTES_PER_SAMPLE = 2  # PCM_16
+
+
+def capture_settings(
+    study: Study,
+    channels: int | None = None,
+    samplerate: int | None = None,
+    device: str | int | None = None,
+    input_file: Path | None = None,
+) -> CaptureSettings:
+    """The study's recording defaults, overridden by what the user asked for."""
+    rec = study.config.recording
+    channels = channels or rec.channels
+    if channels not in (1, 2):
+        raise FieldkitError(f"cannot record {channels} channels", "use --channels 1 or 2")
+    samplerate = samplerate or rec.samplerate
+    if samplerate not in (16000, 44100, 48000):
+        raise FieldkitError(f"unsupported sample rate {samplerate}", "use 16000, 44100 or 48000")
+    if input_file is not None and not input_file.is_file():
+        raise AudioError(f"input file {input_file} does not exist", "check the path")
+    return CaptureSettings(
+        samplerate=samplerate,
+        channels=channels,
+        device=device,
+        input_file=input_file,
+        disk_margin_bytes=rec.disk_margin_mb * 1024 * 1024,
+    )
+
+
+def new_recording_path(study: Study, participant_id: str, wave: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = f"{participant_id}_{wave}_{stamp}"
+    candidate = study.paths.audio / f"{base}.wav"
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = study.paths.audio / f"{base}-{number}.wav"
+    return candidate
+
+
+@dataclass(frozen=True)
+class DiskStatus:
+    free_bytes: int
+    hours_left: float
+
+
+def disk_status(study: Study, settings: CaptureSettings) -> DiskStatus:
+    """Free space in the study's audio folder, and how many hours of recording it leaves."""
+    free = shutil.disk_usage(study.paths.audio).free
+    usable = max(0, free - settings.disk_margin_bytes)
+    per_hour = settings.samplerate * settings.channels * BYTES_PER_SAMPLE * 3600
+    return DiskStatus(free_bytes=free, hours_left=usable / per_hour)
+
+
+class RecordingSession:
+    """One recording of an interview, on the interview clock from `offset_s` on."""
+
+    def __init__(
+        self,
+        study: Study,
+        interview: InterviewRow,
+        settings: CaptureSettings,
+        offset_s: float = 0.0,
+        on_level: Callable[[LevelReading], None] | None = None,
+        on_audio: Callable[[np.ndarray, float], None] | None = None,
+        on_stop: Callable[[RecordingResult], None] | None = None,
+    ) -> None:
+        self.study = study
+        self.interview = interview
+        self.settings = settings
+        self.offset_s = offset_s
+        self.path = new_recording_path(study, interview.participant_id, interview.wave)
+        self.recorder = Recorder(
+            self.path, settings, on_level=on_level, on_audio=on_audio, on_stop=on_stop
+        )
+        self.recording_id: int | None = None
+        self.result: RecordingResult | None = None
+
+    @property
+    def channel_map(self) -> tuple[str, ...]:
+        mapping = self.interview.channel_map or self.study.config.recording.channel_map
+        return tuple(mapping[: self.settings.channels]) if self.settings.channels == 2 else ()
+
+    def elapsed(self) -> float:
+        """Interview time: where the recording started, plus what it has recorded."""
+        return self.offset_s + self.recorder.recorded_seconds
+
+    def start(self) -> None:
+        participant = get_participant(self.study, self.interview.participant_id)
+        require_consent(participant)  # checked again here: consent may have changed meanwhile
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.study.transaction():
+            self.recording_id = Recordings(self.study.db).insert(
+                interview_id=self.interview.id,
+                path=self.study.paths.relative(self.path),
+                samplerate=self.settings.samplerate,
+                channels=self.settings.channels,
+                channel_map=self.channel_map,
+                source="virtual" if self.settings.input_file else "microphone",
+                device=str(self.settings.input_file or self.settings.device or "default"),
+                offset_s=self.offset_s,
+                status="recording",
+                pid=os.getpid(),
+                started_at=now_iso(),
+            )
+            self.study.audit(
+                "recording started",
+                participant.id,
+                self.interview.id,
+                file=self.path.name,
+                channels=self.settings.channels,
+                samplerate=self.settings.samplerate,
+            )
+        try:
+            self.recorder.start()
+        except BaseException:
+            self._forget_unstarted()
+            raise
+
+    def _forget_unstarted(self) -> None:
+        """Capture never started: drop the row and the empty file, so no phantom is left."""
+        with self.study.transaction():
+            if self.recording_id is not None:
+                self.study.db["recordings"].delete(self.recording_id)
+            self.study.audit(
+                "recording failed to start", self.interview.participant_id, self.interview.id
+            )
+        with contextlib.suppress(OSError):
+            if self.path.exists() and self.path.stat().st_size <= 44:
+                self.path.unlink()
+
+    def pause(self) -> None:
+        self.recorder.pause()
+
+    def resume(self) -> None:
+        self.recorder.resume()
+
+    @property
+    def state(self) -> str:
+        return self.recorder.state
+
+    def wait(self, seconds: float | None = None) -> RecordingResult:
+        try:
+            self.recorder.wait(seconds)
+        finally:
+            result = self.stop()  # Ctrl-C included: everything written is kept
+        return result
+
+    def stop(self) -> RecordingResult:
+        """Stop capture and register the finished file (idempotent)."""
+        if self.result is not None:
+            return self.result
+        result = self.recorder.stop()
+        self.result = result
+        if self.recording_id is not None:
+            with self.study.transaction():
+                Recordings(self.study.db).update(
+                    self.recording_id,
+                    status="complete",
+                    duration_s=round(result.duration_s, 3),
+                    stop_reason=result.stop_reason,
+                    ended_at=now_iso(),
+                    pid=None,
+                )
+                self.study.audit(
+                    "recording stopped",
+                    self.interview.participant_id,
+                    self.interview.id,
+                    file=self.path.name,
+                    duration_s=round(result.duration_s, 2),
+                    reason=result.stop_reason,
+                )
+        return result
+
+
+def begin_recording(
+    study: Study,
+    participant_id: str,
+    wave: str | None,
+    settings: CaptureSettings,
+    on_level: Callable[[LevelReading], None] | None = None,
+    on_audio: Callable[[np.ndarray, float], None] | None = None,
+) -> RecordingSession:
+    """Headless recording: open (or resume) the interview and start recording it."""
+    interview = start_interview(study, participant_id, wave)
+    offset = sum(r.duration_s or 0.0 for r in Recordings(study.db).for_interview(interview.id))
+    session = RecordingSession(
+        study, interview, settings, offset_s=offset, on_level=on_level, on_audio=on_audio
+    )
+    session.start()
+    return session
+
+
+def finish_interview(study: Study, session: RecordingSession) -> InterviewRow:
+    """End the interview after its (last) recording; the duration is the interview clock."""
+    return end_interview(study, session.interview.id, session.elapsed())
+
+
+# -- recovery --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecoveredRecording:
+    participant_id: str
+    wave: str
+    path: str
+    duration_s: float
+    repaired: bool
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return False  # our own row from before a restart of this very process cannot be live
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def interrupted_recordings(study: Study) -> list[RecordingRow]:
+    """Rows still marked "recording" whose recording process is gone."""
+    rows = Recordings(study.db).with_status("recording")
+    return [row for row in rows if not _process_alive(row.pid)]
+
+
+def recover_interrupted(study: Study) -> list[RecoveredRecording]:
+    """Repair and register every recording a crash cut off. Safe to run at any time."""
+    from fieldkit.audio.writer import repair_recording  # soundfile loads only when needed
+
+    recovered = []
+    for row in interrupted_recordings(study):
+        interview = Interviews(study.db).get(row.interview_id)
+        path = study.paths.absolute(row.path)
+        try:
+            result = repair_recording(path)
+            duration, repaired, reason = result.duration_s, result.repaired, "interrupted"
+        except (AudioError, OSError):
+            duration, repaired, reason = 0.0, False, "interrupted before any audio was written"
+        with study.transaction():
+            Recordings(study.db).update(
+                row.id,
+                status="interrupted",
+                duration_s=round(duration, 3),
+                stop_reason=reason,
+                ended_at=now_iso(),
+                pid=None,
+            )
+            if interview.status is InterviewStatus.IN_PROGRESS:
+                Interviews(study.db).update(
+                    interview.id,
+                    status=InterviewStatus.INTERRUPTED,
+                    duration_s=round(row.offset_s + duration, 2),
+                    ended_at=now_iso(),
+                )
+            study.audit(
+                "recording recovered after interruption",
+                interview.participant_id,
+                interview.id,
+                file=Path(row.path).name,
+                duration_s=round(duration, 2),
+                repaired=repaired,
+            )
+        recovered.append(
+            RecoveredRecording(
+                interview.participant_id, interview.wave, row.path, duration, repaired
+            )
+        )
+    return recovered
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+def parse_channel_map(text: str | None, channels: int, default: tuple[str, ...]) -> tuple[str, ...]:
+    if channels == 1:
+        return ()
+    names = tuple(n.strip() for n in text.split(",")) if text else default
+    allowed = {"interviewer", "participant"}
+    if len(names) != 2 or set(names) != allowed:
+        raise FieldkitError(
+            f"channel map {text!r} must name both speakers once",
+            "use --channel-map interviewer,participant or participant,interviewer",
+        )
+    return names
+
+
+def import_recording(
+    study: Study,
+    participant_id: str,
+    source: Path,
+    wave: str | None = None,
+    channel_map: str | None = None,
+) -> InterviewRow:
+    """Register a recording made on a handheld recorder as an ended interview."""
+    from fieldkit.audio.importer import import_audio_file
+    from fieldkit.audio.reader import inspect_audio
+
+    participant = get_participant(study, participant_id)
+    require_consent(participant)
+    wave = check_wave(study, wave) if wave else next_wave(study, participant)
+    if Interviews(study.db).find(participant.id, wave) is not None:
+        raise FieldkitError(
+            f"participant {participant.id} already has an interview in wave {wave!r}",
+            "choose another wave with --wave",
+        )
+    if not source.is_file():
+        raise AudioError(f"cannot read {source}: no such file", "check the path")
+    info = inspect_audio(source)  # unreadable → one line, nothing copied
+    if info.channels > 2:
+        raise AudioError(
+            f"{source.name} has {info.channels} channels", "export it as mono or stereo first"
+        )
+    mapping = parse_channel_map(channel_map, info.channels, study.config.recording.channel_map)
+    copied, info = import_audio_file(source, study.paths.audio, f"{participant.id}_{wave}")
+    try:
+        with study.transaction():
+            repo = Interviews(study.db)
+            interview_id = repo.insert(
+                participant_id=participant.id,
+                wave=wave,
+                status=InterviewStatus.ENDED.value,
+                schedule_id=study.schedule().id,
+                schedule_path=study.config.schedule,
+                interviewer=study.actor,
+                started_at=dt.datetime.fromtimestamp(source.stat().st_mtime)
+                .astimezone()
+                .isoformat(timespec="seconds"),
+                ended_at=now_iso(),
+                duration_s=round(info.duration_s, 2),
+                channel_map=mapping,
+            )
+            Recordings(study.db).insert(
+                interview_id=interview_id,
+                path=study.paths.relative(copied),
+                samplerate=info.samplerate,
+                channels=info.channels,
+                channel_map=mapping,
+                source="import",
+                device=source.name,
+                offset_s=0.0,
+                duration_s=round(info.duration_s, 3),
+                status="complete",
+                stop_reason="imported",
+                started_at=now_iso(),
+                ended_at=now_iso(),
+            )
+            study.audit(
+                "audio imported",
+                participant.id,
+                interview_id,
+                file=copied.name,
+                original=source.name,
+                duration_s=round(info.duration_s, 2),
+            )
+    except BaseException:
+        copied.unlink(missing_ok=True)  # the copy is ours; the original is untouched
+        raise
+    return Interviews(study.db).get(interview_id)
