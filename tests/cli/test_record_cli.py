@@ -35,7 +35,7 @@ def demo_dir(tmp_path: Path, cli: CliRun) -> Path:
 @pytest.fixture
 def tone(tmp_path: Path) -> Path:
     """3 s of a 440 Hz tone on the left, 660 Hz on the right (16 kHz stereo)."""
-    t = np.arange(int(3 * 16000)) / 16000
+    t = np.arange(3 * 16000) / 16000
     audio = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 660 * t)], axis=1)
     path = tmp_path / "tone.wav"
     sf.write(path, audio, 16000)
