@@ -104,4 +104,77 @@ def m001_foundation(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_foundation]
+def m002_transcripts(db: sqlite_utils.Database) -> None:
+    # A transcript is one revision of an interview's text. Revision 0 is the machine transcript,
+    # which is never changed; edits (a later issue) add revisions on top.
+    db["transcripts"].create(
+        {
+            "id": int,
+            "interview_id": int,
+            "revision": int,
+            "kind": str,  # machine | review | participant | deidentified
+            "created_at": str,
+            "created_by": str,
+            "model": str,
+            "duration_s": float,
+            "channels": int,
+            "speakers_known": int,
+        },
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+        not_null={"interview_id", "revision", "kind", "created_at"},
+    )
+    db["transcripts"].create_index(["interview_id", "revision"], unique=True)
+    db["segments"].create(
+        {
+            "id": int,
+            "transcript_id": int,
+            "idx": int,
+            "start": float,
+            "end": float,
+            "speaker": str,
+            "text": str,
+        },
+        pk="id",
+        foreign_keys=[("transcript_id", "transcripts", "id")],
+        not_null={"transcript_id", "idx", "start", "end", "speaker", "text"},
+    )
+    db["segments"].create_index(["transcript_id", "idx"], unique=True)
+    db["words"].create(
+        {
+            "id": int,
+            "segment_id": int,
+            "idx": int,
+            "start": float,
+            "end": float,
+            "word": str,
+            "probability": float,
+        },
+        pk="id",
+        foreign_keys=[("segment_id", "segments", "id")],
+        not_null={"segment_id", "idx", "start", "end", "word"},
+    )
+    db["words"].create_index(["segment_id", "idx"], unique=True)
+    db["jobs"].create(
+        {
+            "id": int,
+            "interview_id": int,
+            "kind": str,  # transcribe
+            "status": str,  # queued | running | done | failed
+            "progress": float,
+            "message": str,
+            "model": str,
+            "worker_pid": int,
+            "attempts": int,
+            "created_at": str,
+            "started_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+        not_null={"interview_id", "kind", "status", "created_at"},
+    )
+    db["jobs"].create_index(["status"])
+
+
+MIGRATIONS: list[Migration] = [m001_foundation, m002_transcripts]

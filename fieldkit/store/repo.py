@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlite_utils
 from sqlite_utils.db import NotFoundError
 
-from fieldkit.core.models import ConsentStatus, InterviewStatus, Participant
+from fieldkit.core.models import (
+    ConsentStatus,
+    InterviewStatus,
+    Participant,
+    Segment,
+    Speaker,
+    Word,
+)
 
 
 def _participant(row: dict[str, Any]) -> Participant:
@@ -228,3 +236,178 @@ class AuditLog:
 
     def entries(self) -> list[dict[str, Any]]:
         return list(self.table.rows_where(order_by="id"))
+
+
+@dataclass(frozen=True)
+class TranscriptRow:
+    id: int
+    interview_id: int
+    revision: int
+    kind: str
+    created_at: str
+    created_by: str | None
+    model: str | None
+    duration_s: float | None
+    channels: int | None
+    speakers_known: bool
+
+
+class Transcripts:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def _row(self, row: dict[str, Any]) -> TranscriptRow:
+        values = dict(row)
+        values["speakers_known"] = bool(row["speakers_known"])
+        return TranscriptRow(**values)
+
+    def add(
+        self,
+        interview_id: int,
+        revision: int,
+        kind: str,
+        segments: Sequence[Segment],
+        created_at: str,
+        **values: Any,
+    ) -> int:
+        """Store one revision with its segments and words (call inside a transaction)."""
+        transcript_id = int(
+            self.db["transcripts"]
+            .insert(
+                {
+                    "interview_id": interview_id,
+                    "revision": revision,
+                    "kind": kind,
+                    "created_at": created_at,
+                    **values,
+                }
+            )
+            .last_pk
+        )
+        for idx, segment in enumerate(segments):
+            segment_id = int(
+                self.db["segments"]
+                .insert(
+                    {
+                        "transcript_id": transcript_id,
+                        "idx": idx,
+                        "start": segment.start,
+                        "end": segment.end,
+                        "speaker": segment.speaker.value,
+                        "text": segment.text,
+                    }
+                )
+                .last_pk
+            )
+            self.db["words"].insert_all(
+                {
+                    "segment_id": segment_id,
+                    "idx": n,
+                    "start": w.start,
+                    "end": w.end,
+                    "word": w.word,
+                    "probability": w.probability,
+                }
+                for n, w in enumerate(segment.words)
+            )
+        return transcript_id
+
+    def for_interview(self, interview_id: int) -> list[TranscriptRow]:
+        rows = self.db["transcripts"].rows_where(
+            "interview_id = ?", [interview_id], order_by="revision"
+        )
+        return [self._row(r) for r in rows]
+
+    def revision(self, interview_id: int, revision: int | None = None) -> TranscriptRow | None:
+        """A given revision, or the latest one."""
+        rows = self.for_interview(interview_id)
+        if revision is None:
+            return rows[-1] if rows else None
+        return next((r for r in rows if r.revision == revision), None)
+
+    def segments(self, transcript_id: int) -> list[Segment]:
+        words_by_segment: dict[int, list[Word]] = {}
+        word_rows = self.db.query(
+            "select w.* from words w join segments s on s.id = w.segment_id "
+            "where s.transcript_id = ? order by w.segment_id, w.idx",
+            [transcript_id],
+        )
+        for w in word_rows:
+            words_by_segment.setdefault(w["segment_id"], []).append(
+                Word(w["start"], w["end"], w["word"], w["probability"] or 0.0)
+            )
+        return [
+            Segment(
+                start=s["start"],
+                end=s["end"],
+                speaker=Speaker(s["speaker"]),
+                text=s["text"],
+                words=tuple(
+                    replace(w, speaker=Speaker(s["speaker"]))
+                    for w in words_by_segment.get(s["id"], [])
+                ),
+            )
+            for s in self.db["segments"].rows_where(
+                "transcript_id = ?", [transcript_id], order_by="idx"
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: int
+    interview_id: int
+    kind: str
+    status: str
+    progress: float | None
+    message: str | None
+    model: str | None
+    worker_pid: int | None
+    attempts: int | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+class Jobs:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.table = db.table("jobs")
+
+    def add(self, interview_id: int, model: str, created_at: str) -> int:
+        row = {
+            "interview_id": interview_id,
+            "kind": "transcribe",
+            "status": "queued",
+            "progress": 0.0,
+            "model": model,
+            "attempts": 0,
+            "created_at": created_at,
+        }
+        return int(self.table.insert(row).last_pk)
+
+    def get(self, job_id: int) -> JobRow:
+        return JobRow(**self.table.get(job_id))
+
+    def with_status(self, *statuses: str) -> list[JobRow]:
+        marks = ", ".join("?" for _ in statuses)
+        rows = self.table.rows_where(f"status in ({marks})", list(statuses), order_by="id")
+        return [JobRow(**r) for r in rows]
+
+    def latest_for(self, interview_id: int) -> JobRow | None:
+        rows = list(
+            self.table.rows_where("interview_id = ?", [interview_id], order_by="id desc", limit=1)
+        )
+        return JobRow(**rows[0]) if rows else None
+
+    def claim(self, job_id: int, pid: int, started_at: str) -> bool:
+        """Take a queued job for this worker; False if another worker got there first."""
+        cursor = self.db.execute(
+            "update jobs set status = 'running', worker_pid = ?, started_at = ?, "
+            "attempts = coalesce(attempts, 0) + 1 where id = ? and status = 'queued'",
+            [pid, started_at, job_id],
+        )
+        return cursor.rowcount == 1
+
+    def update(self, job_id: int, **values: Any) -> None:
+        self.table.update(job_id, values)
