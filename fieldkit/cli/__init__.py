@@ -64,9 +64,9 @@ def main(
 
 
 def _register() -> None:
-    from fieldkit.cli import participants, record, schedule, study
+    from fieldkit.cli import participants, record, schedule, study, transcripts
 
-    for module in (study, participants, schedule, record):
+    for module in (study, participants, schedule, record, transcripts):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -44,12 +44,9 @@ class InterviewSummary:
         }
 
 
-# Later issues register how a transcript's state is found; until then there is none.
-TranscriptStateLookup = Callable[[Study, int], str]
-transcript_state_lookup: TranscriptStateLookup = lambda study, interview_id: "none"  # noqa: E731
-
-
 def list_interviews(study: Study) -> list[InterviewSummary]:
+    from fieldkit.services.transcription import transcript_state  # it builds on this module
+
     recordings = Recordings(study.db)
     return [
         InterviewSummary(
@@ -60,7 +57,7 @@ def list_interviews(study: Study) -> list[InterviewSummary]:
             ended=row.ended_at,
             duration_s=row.duration_s,
             recordings=[r.path for r in recordings.for_interview(row.id)],
-            transcript_state=transcript_state_lookup(study, row.id),
+            transcript_state=transcript_state(study, row.id),
         )
         for row in Interviews(study.db).all()
     ]

@@ -1,0 +1,248 @@
+"""Crash-safe WAV writing and repair of recordings whose writer died.
+
+libsndfile rewrites the WAV header after every write when SFC_SET_UPDATE_HEADER_AUTO is on, and it
+does no user-space buffering, so after `kill -9` the file on disk is complete up to the last block
+(GUIDE.md, "Crash-safe recording"). An occasional fsync extends that to power loss. Anything that still
+has a stale header (another writer, a torn header write) is fixed by `repair_recording`.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from fieldkit.errors import AudioError
+
+SFC_SET_UPDATE_HEADER_AUTO = 0x1061
+# A WAV header counts bytes in 32 bits; stop a little before that.
+WAV_MAX_DATA_BYTES = 0xFFFFFFFF - 1024
+_SAMPLE_BYTES = 2  # PCM_16
+
+
+class CrashSafeWavWriter:
+    """WAV PCM_16 that is readable at every moment. Never overwrites an existing file."""
+
+    def __init__(
+        self, path: Path, samplerate: int, channels: int, fsync_every_s: float | None = 2.0
+    ) -> None:
+        import soundfile
+
+        self.path = Path(path)
+        self.samplerate = int(samplerate)
+        self.channels = int(channels)
+        self.frames = 0
+        self._fsync_every_s = fsync_every_s
+        self._last_fsync = time.monotonic()
+        self._fd = _create_exclusive(self.path)
+        try:
+            self._file = soundfile.SoundFile(
+                self._fd,
+                mode="w",
+                samplerate=self.samplerate,
+                channels=self.channels,
+                format="WAV",
+                subtype="PCM_16",
+                closefd=False,
+            )
+        except Exception as error:
+            os.close(self._fd)
+            self.path.unlink(missing_ok=True)
+            raise AudioError(f"cannot create {self.path}: {error}", "check the folder") from error
+        _enable_auto_header(self._file)
+        self._closed = False
+
+    @property
+    def max_frames(self) -> int:
+        return WAV_MAX_DATA_BYTES // (_SAMPLE_BYTES * self.channels)
+
+    def write(self, block: np.ndarray) -> None:
+        """Append (frames, channels) int16 or float samples; the header is current afterwards."""
+        if self._closed:
+            raise AudioError(f"{self.path} is already closed", "start a new recording")
+        if self.frames + len(block) > self.max_frames:
+            raise AudioError(
+                f"{self.path.name} reached the 4 GiB WAV size limit",
+                "start a new recording to continue",
+            )
+        self._file.write(block)
+        self.frames += len(block)
+        self._maybe_fsync()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._file.close()
+            os.fsync(self._fd)
+        finally:
+            os.close(self._fd)
+
+    def __enter__(self) -> CrashSafeWavWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _maybe_fsync(self) -> None:
+        if self._fsync_every_s is None:
+            return
+        now = time.monotonic()
+        if now - self._last_fsync >= self._fsync_every_s:
+            os.fsync(self._fd)
+            self._last_fsync = now
+
+
+def _create_exclusive(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as error:
+        raise AudioError(
+            f"{path} already exists; recordings are never overwritten",
+            "choose another file name",
+        ) from error
+    except OSError as error:
+        raise AudioError(f"cannot create {path}: {error.strerror}", "check the folder") from error
+
+
+def _enable_auto_header(sound_file: Any) -> None:
+    import soundfile
+
+    soundfile._snd.sf_command(sound_file._file, SFC_SET_UPDATE_HEADER_AUTO, soundfile._ffi.NULL, 1)
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    path: Path
+    frames: int
+    samplerate: int
+    channels: int
+    duration_s: float
+    repaired: bool
+
+
+@dataclass(frozen=True)
+class _WavLayout:
+    riff_size: int
+    samplerate: int
+    channels: int
+    block_align: int
+    data_size_offset: int  # where the data chunk's 32-bit size lives
+    data_start: int
+    data_size: int
+
+
+def repair_recording(path: Path) -> RepairResult:
+    """Make the RIFF and data sizes of a WAV match the audio actually on disk. Idempotent.
+
+    Only the header is touched: no audio byte is ever removed. A torn last frame (half written)
+    is left outside the data chunk.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            file_size = os.fstat(handle.fileno()).st_size
+            layout = _parse_wav(handle.read(64 * 1024), path)
+            wanted_data, wanted_riff = _wanted_sizes(layout, handle, file_size)
+    except OSError as error:
+        raise AudioError(f"cannot read {path}: {error.strerror}", "check the file") from error
+    repaired = (wanted_data, wanted_riff) != (layout.data_size, layout.riff_size)
+    if repaired:
+        _rewrite_sizes(path, layout, wanted_data, wanted_riff)
+    frames = wanted_data // layout.block_align
+    _check_readable(path, frames)
+    return RepairResult(
+        path=path,
+        frames=frames,
+        samplerate=layout.samplerate,
+        channels=layout.channels,
+        duration_s=frames / layout.samplerate,
+        repaired=repaired,
+    )
+
+
+def _parse_wav(head: bytes, path: Path) -> _WavLayout:
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        raise AudioError(
+            f"cannot repair {path.name}: not a WAV recording (no RIFF/WAVE header)",
+            "the recording may never have started; keep the file for inspection",
+        )
+    riff_size = struct.unpack_from("<I", head, 4)[0]
+    position = 12
+    fmt: tuple[int, int, int] | None = None
+    while position + 8 <= len(head):
+        chunk_id = head[position : position + 4]
+        size = struct.unpack_from("<I", head, position + 4)[0]
+        if chunk_id == b"fmt " and position + 8 + 16 <= len(head):
+            channels, samplerate = struct.unpack_from("<HI", head, position + 10)
+            block_align = struct.unpack_from("<H", head, position + 20)[0]
+            fmt = (channels, samplerate, block_align)
+        elif chunk_id == b"data":
+            if fmt is None or fmt[2] == 0:
+                break
+            return _WavLayout(riff_size, fmt[1], fmt[0], fmt[2], position + 4, position + 8, size)
+        position += 8 + size + (size & 1)
+    raise AudioError(
+        f"cannot repair {path.name}: no readable format/data chunk in its header",
+        "keep the file for inspection; it cannot be recovered automatically",
+    )
+
+
+def _wanted_sizes(layout: _WavLayout, handle: BinaryIO, file_size: int) -> tuple[int, int]:
+    """(data size, RIFF size) that describe what is really in the file."""
+    available = file_size - layout.data_start
+    whole_frames = max(0, available - available % layout.block_align)
+    claimed_end = layout.data_start + layout.data_size
+    if layout.data_size == 0 or claimed_end > file_size:
+        return whole_frames, layout.data_start - 8 + whole_frames
+    trailing = file_size - claimed_end
+    if trailing < layout.block_align:
+        # Header is current (at most a torn frame follows).
+        riff_ok = layout.riff_size == claimed_end - 8 + (layout.data_size & 1)
+        return layout.data_size, layout.riff_size if riff_ok else claimed_end - 8
+    if _chunk_follows(handle, claimed_end + (layout.data_size & 1), file_size):
+        # A finished file with chunks after the audio (e.g. LIST): nothing is stale.
+        return layout.data_size, layout.riff_size
+    return whole_frames, layout.data_start - 8 + whole_frames
+
+
+def _chunk_follows(handle: BinaryIO, position: int, file_size: int) -> bool:
+    handle.seek(position)
+    header = handle.read(8)
+    if len(header) < 8:
+        return False
+    chunk_id, size = header[:4], struct.unpack_from("<I", header, 4)[0]
+    printable = all(32 <= byte < 127 for byte in chunk_id)
+    return printable and position + 8 + size <= file_size
+
+
+def _rewrite_sizes(path: Path, layout: _WavLayout, data_size: int, riff_size: int) -> None:
+    with path.open("r+b") as handle:
+        handle.seek(4)
+        handle.write(struct.pack("<I", riff_size))
+        handle.seek(layout.data_size_offset)
+        handle.write(struct.pack("<I", data_size))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _check_readable(path: Path, frames: int) -> None:
+    import soundfile
+
+    try:
+        info = soundfile.info(str(path))
+    except Exception as error:
+        raise AudioError(
+            f"cannot read {path.name} after repair: {error}", "keep it for inspection"
+        ) from error
+    if info.frames != frames:
+        raise AudioError(
+            f"{path.name}: header repaired to {frames} frames but readers see {info.frames}",
+            "keep the file for inspection",
+        )

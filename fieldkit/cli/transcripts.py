@@ -1,0 +1,216 @@
+"""fieldkit transcribe, transcript show, audit, models."""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+
+import click
+
+from fieldkit.cli.common import echo_json, with_study
+from fieldkit.core.guard import format_clock
+from fieldkit.core.models import Segment
+from fieldkit.errors import FieldkitError
+from fieldkit.services.study import Study
+from fieldkit.services.transcription import (
+    audit_interview,
+    enqueue,
+    interviews_to_transcribe,
+    load_transcript,
+    start_worker,
+    stop_worker,
+)
+from fieldkit.store.repo import InterviewRow, JobRow, Jobs, Transcripts
+
+POLL_S = 0.3
+
+
+@click.command("transcribe")
+@click.argument("participant_ids", nargs=-1, metavar="[PID]...")
+@click.option("--all", "everything", is_flag=True, help="Every ended, untranscribed interview.")
+@click.option("--wave", metavar="W", help="Only interviews in this wave.")
+@click.option("--model", metavar="M", help="Model name (fieldkit models) or a local model folder.")
+@with_study
+def transcribe_command(
+    study: Study,
+    participant_ids: tuple[str, ...],
+    everything: bool,
+    wave: str | None,
+    model: str | None,
+) -> None:
+    """Transcribe interviews locally (in a worker process), with a progress bar."""
+    chosen = interviews_to_transcribe(study, participant_ids, everything, wave)
+    jobs: dict[int, InterviewRow] = {}
+    for interview in chosen:
+        job = enqueue(study, interview, model)
+        if job is None:
+            click.echo(f"{interview.participant_id} {interview.wave}: already transcribed")
+        else:
+            jobs[job.id] = interview
+    if not jobs:
+        if not chosen:
+            click.echo("nothing to transcribe")
+        return
+    failed = _follow(study, jobs)
+    if failed:
+        sys.exit(1)
+
+
+def _follow(study: Study, jobs: dict[int, InterviewRow]) -> int:
+    """Run the worker and show progress until every job has finished; return how many failed."""
+    total = sum(i.duration_s or 0.0 for i in jobs.values()) or float(len(jobs))
+    weight = {jid: (i.duration_s or 0.0) or 1.0 for jid, i in jobs.items()}
+    worker = start_worker(study)
+    pending, failed, restarts = set(jobs), 0, 0
+    summaries: list[str] = []
+    try:
+        with click.progressbar(
+            length=int(total * 10),
+            label="transcribing",
+            file=sys.stderr if sys.stderr.isatty() else io.StringIO(),  # a bar only on a terminal
+            show_eta=True,
+        ) as bar:
+            shown = 0
+            while pending:
+                time.sleep(POLL_S)
+                rows = {jid: Jobs(study.db).get(jid) for jid in jobs}
+                for jid in sorted(pending):
+                    row = rows[jid]
+                    if row.status in ("done", "failed"):
+                        pending.discard(jid)
+                        failed += row.status == "failed"
+                        summaries.append(_summary(study, jobs[jid], row))
+                done = sum(
+                    weight[j] * (1.0 if j not in pending else (rows[j].progress or 0)) for j in jobs
+                )
+                bar.update(int(done * 10) - shown)
+                shown = int(done * 10)
+                if pending and worker.poll() is not None:
+                    # The worker exited: another one holds the queue, or it crashed. Start again.
+                    restarts += 1
+                    if restarts > 3:
+                        raise FieldkitError(
+                            "the transcription worker keeps stopping",
+                            f"see {study.root / 'logs' / 'transcribe.log'}",
+                        )
+                    worker = start_worker(study)
+    except KeyboardInterrupt:
+        stop_worker(worker)
+        click.echo("\nstopped; unfinished jobs stay queued and resume next time", err=True)
+        sys.exit(130)
+    for line in summaries:
+        click.echo(line)
+    return failed
+
+
+def _summary(study: Study, interview: InterviewRow, job: JobRow) -> str:
+    name = f"{interview.participant_id} {interview.wave}"
+    if job.status == "failed":
+        return f"{name}: failed: {job.message}"
+    transcript = Transcripts(study.db).revision(interview.id, 0)
+    assert transcript is not None
+    segments = Transcripts(study.db).segments(transcript.id)
+    words = sum(len(s.words) for s in segments)
+    speakers = sorted({s.speaker.value for s in segments}) or ["-"]
+    took = ""
+    if job.started_at and job.finished_at:
+        from datetime import datetime
+
+        seconds = (
+            datetime.fromisoformat(job.finished_at) - datetime.fromisoformat(job.started_at)
+        ).total_seconds()
+        took = f" in {seconds:.0f} s"
+    audio = format_clock(interview.duration_s or 0.0)
+    return (
+        f"{name}: {audio} of audio → {len(segments)} segments, {words} words "
+        f"({', '.join(speakers)}){took}, model {job.model}"
+    )
+
+
+def _turns(segments: list[Segment]) -> list[tuple[float, str, str]]:
+    """Consecutive segments of one speaker read as one turn."""
+    turns: list[tuple[float, str, str]] = []
+    for s in segments:
+        if turns and turns[-1][1] == s.speaker.value:
+            start, speaker, text = turns[-1]
+            turns[-1] = (start, speaker, f"{text} {s.text}")
+        else:
+            turns.append((s.start, s.speaker.value, s.text))
+    return turns
+
+
+@click.group("transcript")
+def transcript_group() -> None:
+    """Read transcripts."""
+
+
+@transcript_group.command("show")
+@click.argument("participant_id", metavar="PID")
+@click.option("--wave", metavar="W", help="Interview wave (default: the latest).")
+@click.option("--revision", type=int, metavar="N", help="Revision (0 = machine transcript).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@with_study
+def transcript_show(
+    study: Study, participant_id: str, wave: str | None, revision: int | None, as_json: bool
+) -> None:
+    """Print a transcript as speaker turns with timestamps."""
+    view = load_transcript(study, participant_id, wave, revision)
+    if as_json:
+        echo_json(view.to_json())
+        return
+    click.echo(f"# {view.participant_id} · {view.wave} · revision {view.revision} ({view.kind})")
+    for start, speaker, text in _turns(view.segments):
+        label = speaker.capitalize()
+        click.echo(f"[{format_clock(start)}] {label}: {text.strip()}")
+
+
+@click.command("audit")
+@click.argument("participant_id", metavar="PID")
+@click.option("--wave", metavar="W", help="Interview wave (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@with_study
+def audit_command(study: Study, participant_id: str, wave: str | None, as_json: bool) -> None:
+    """Check the transcript against the guarded-term rule (a report: exit 0 even with breaches)."""
+    report = audit_interview(study, participant_id, wave)
+    if as_json:
+        echo_json(report.to_json())
+        return
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    for term in report.terms:
+        if term.first_used_at is None:
+            click.echo(f"{term.term}: never said")
+            continue
+        who = term.first_used_by or "an unattributed speaker"
+        click.echo(f"{term.term}: first said by {who} at {format_clock(term.first_used_at)}")
+        for v in term.violations:
+            click.echo(
+                f"  BREACH at {format_clock(v.at)}: interviewer said it first — “{v.context}”"
+            )
+        if term.raised_at is not None:
+            asked = (
+                f"asked at {format_clock(term.follow_up_at)}"
+                if term.follow_up_asked and term.follow_up_at is not None
+                else "not asked"
+            )
+            click.echo(f"  follow-up probe: {asked}")
+        if term.live is not None:
+            click.echo(f"  live guard: {term.live.summary}")
+        click.echo(f"  uses: {len(term.uses)}")
+
+
+@click.command("models")
+@with_study
+def models_command(study: Study) -> None:
+    """List the local transcription models; * marks the default."""
+    from fieldkit.transcribe.models import list_models
+
+    settings = study.config.transcription
+    for info in list_models(settings.models, settings.model):
+        mark = "*" if info.is_default else " "
+        state = "ok" if info.problem is None else f"unusable: {info.problem}"
+        click.echo(f"{mark} {info.name:<12} {info.path}  ({state})")
+
+
+COMMANDS = [transcribe_command, transcript_group, audit_command, models_command]

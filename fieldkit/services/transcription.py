@@ -1,0 +1,380 @@
+"""Transcription jobs: a queue in the database, worked off by a separate process.
+
+The engine (faster-whisper) runs only in the worker process
+(`python -m fieldkit.transcribe.worker`), so a crash of the engine cannot take the app, a
+recording or any saved data with it. The queue survives restarts: a job left "running" by a dead
+worker is queued again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fieldkit.core.audit import AuditReport
+from fieldkit.core.models import InterviewStatus, Segment
+from fieldkit.errors import FieldkitError
+from fieldkit.services.interviews import check_wave
+from fieldkit.services.participants import get_participant
+from fieldkit.services.study import Study, now_iso
+from fieldkit.store.repo import InterviewRow, Interviews, JobRow, Jobs, Recordings, Transcripts
+
+WORKER_LOG = "transcribe.log"
+TRANSCRIBABLE = (InterviewStatus.ENDED, InterviewStatus.INTERRUPTED)
+
+
+def model_choice(study: Study, model: str | None) -> tuple[str, Path]:
+    """The model to use: --model, else the study's default; validated, never downloaded."""
+    from fieldkit.transcribe.models import resolve_model
+
+    settings = study.config.transcription
+    return resolve_model(model, settings.models, settings.model)
+
+
+def transcript_state(study: Study, interview_id: int) -> str:
+    """What `fieldkit interviews` shows: none, queued, transcribing 40%, failed, transcribed."""
+    transcripts = Transcripts(study.db).for_interview(interview_id)
+    if transcripts:
+        return "transcribed" if len(transcripts) == 1 else f"revision {transcripts[-1].revision}"
+    job = Jobs(study.db).latest_for(interview_id)
+    if job is None:
+        return "none"
+    if job.status == "running":
+        return f"transcribing {int((job.progress or 0) * 100)}%"
+    return job.status
+
+
+def interviews_to_transcribe(
+    study: Study, participant_ids: Sequence[str], everything: bool, wave: str | None
+) -> list[InterviewRow]:
+    """The named participants' interviews (in `wave`, else their latest), or all that need it."""
+    if wave:
+        check_wave(study, wave)
+    repo = Interviews(study.db)
+    if not participant_ids and not everything:
+        raise FieldkitError(
+            "name participants to transcribe, or use --all", "e.g. fieldkit transcribe --all"
+        )
+    chosen: list[InterviewRow] = []
+    for pid in participant_ids:
+        participant = get_participant(study, pid)
+        rows = [r for r in repo.for_participant(participant.id) if not wave or r.wave == wave]
+        rows = [r for r in rows if r.status in TRANSCRIBABLE]
+        if not rows:
+            where = f" in wave {wave!r}" if wave else ""
+            raise FieldkitError(
+                f"participant {participant.id} has no ended interview{where}",
+                "record or import one first",
+            )
+        chosen.append(rows[-1])
+    if everything:
+        needing = [
+            r
+            for r in repo.all()
+            if r.status in TRANSCRIBABLE
+            and (not wave or r.wave == wave)
+            and not Transcripts(study.db).for_interview(r.id)
+        ]
+        chosen += [r for r in needing if r.id not in {c.id for c in chosen}]
+    return chosen
+
+
+def enqueue(study: Study, interview: InterviewRow, model: str | None = None) -> JobRow | None:
+    """Queue a transcription job; None if the interview already has one queued, running or done."""
+    name, _ = model_choice(study, model)  # refuse an unusable model before queueing
+    if not Recordings(study.db).for_interview(interview.id):
+        raise FieldkitError(
+            f"interview {interview.participant_id} ({interview.wave}) has no recording",
+            "record or import the audio first",
+        )
+    jobs = Jobs(study.db)
+    existing = jobs.latest_for(interview.id)
+    if existing and existing.status in ("queued", "running"):
+        return existing
+    if Transcripts(study.db).for_interview(interview.id):
+        return None  # the machine transcript is kept forever; it is never replaced
+    with study.transaction():
+        job_id = jobs.add(interview.id, name, now_iso())
+        study.audit("transcription queued", interview.participant_id, interview.id, model=name)
+    return jobs.get(job_id)
+
+
+def requeue_stale_jobs(study: Study) -> int:
+    """Jobs a dead worker left "running" go back to the queue (resume after a crash or restart)."""
+    stale = [j for j in Jobs(study.db).with_status("running") if not _alive(j.worker_pid)]
+    for job in stale:
+        Jobs(study.db).update(job.id, status="queued", progress=0.0, worker_pid=None)
+    return len(stale)
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- the worker side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job_id: int
+    participant_id: str
+    wave: str
+    ok: bool
+    message: str
+    audio_s: float = 0.0
+    segments: int = 0
+    words: int = 0
+    seconds: float = 0.0
+
+
+def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) -> JobOutcome:
+    """Transcribe every recording of the job's interview and store the machine transcript."""
+    from fieldkit.transcribe.engine import EngineOptions, transcribe_recording
+
+    interview = Interviews(study.db).get(job.interview_id)
+    started = time.monotonic()
+    recordings = Recordings(study.db).for_interview(interview.id)
+    total = sum(r.duration_s or 0.0 for r in recordings) or 1.0
+    done_s = 0.0
+    last_write = 0.0
+
+    def progress(fraction: float, length: float) -> None:
+        nonlocal last_write
+        now = time.monotonic()
+        if now - last_write >= 0.5:  # a small write, at most twice a second
+            last_write = now
+            Jobs(study.db).update(job.id, progress=min(0.99, (done_s + fraction * length) / total))
+
+    try:
+        _, model_dir = model_choice(study, job.model)
+        options = EngineOptions(vocabulary=vocabulary(study))
+        segments: list[Segment] = []
+        channels = 1
+        for rec in recordings:
+            length = rec.duration_s or 0.0
+            result = transcribe_recording(
+                study.paths.absolute(rec.path),
+                model_dir,
+                channel_map=rec.channel_map or None,
+                options=options,
+                on_progress=lambda f, length=length: progress(f, length),
+                cancel=cancel,
+            )
+            segments += [_shifted(s, rec.offset_s) for s in result.segments]
+            channels = max(channels, result.channels)
+            done_s += length
+        speakers_known = all(s.speaker.value != "unknown" for s in segments) and bool(segments)
+        with study.transaction():
+            Transcripts(study.db).add(
+                interview.id,
+                revision=0,
+                kind="machine",
+                segments=segments,
+                created_at=now_iso(),
+                created_by="fieldkit",
+                model=job.model,
+                duration_s=interview.duration_s,
+                channels=channels,
+                speakers_known=int(speakers_known),
+            )
+            Jobs(study.db).update(job.id, status="done", progress=1.0, finished_at=now_iso())
+            study.audit(
+                "transcribed",
+                interview.participant_id,
+                interview.id,
+                model=job.model,
+                segments=len(segments),
+            )
+    except FieldkitError as error:
+        _fail(study, job, interview, error.one_line())
+        return JobOutcome(job.id, interview.participant_id, interview.wave, False, error.one_line())
+    except Exception as error:  # the engine must not take the queue down with it
+        message = f"transcription failed: {type(error).__name__}"
+        _fail(study, job, interview, message)
+        return JobOutcome(job.id, interview.participant_id, interview.wave, False, message)
+    words = sum(len(s.words) for s in segments)
+    return JobOutcome(
+        job.id,
+        interview.participant_id,
+        interview.wave,
+        True,
+        "done",
+        audio_s=total,
+        segments=len(segments),
+        words=words,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _fail(study: Study, job: JobRow, interview: InterviewRow, message: str) -> None:
+    with study.transaction():
+        Jobs(study.db).update(job.id, status="failed", message=message, finished_at=now_iso())
+        study.audit("transcription failed", interview.participant_id, interview.id, reason=message)
+
+
+def _shifted(segment: Segment, offset: float) -> Segment:
+    """Recording time → interview time."""
+    if not offset:
+        return segment
+    from dataclasses import replace
+
+    return replace(
+        segment,
+        start=segment.start + offset,
+        end=segment.end + offset,
+        words=tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in segment.words),
+    )
+
+
+def vocabulary(study: Study) -> tuple[str, ...]:
+    """The study's guarded terms and domain words, given to the model as hotwords."""
+    words = [*study.config.guarded_terms, *study.config.transcription.vocabulary]
+    return tuple(dict.fromkeys(words))
+
+
+def run_pending(study: Study, on_outcome: Callable[[JobOutcome], None] | None = None) -> int:
+    """Work off the queue until it is empty. Returns how many jobs ran."""
+    requeue_stale_jobs(study)
+    count = 0
+    while True:
+        queued = Jobs(study.db).with_status("queued")
+        if not queued:
+            return count
+        job = queued[0]
+        if not Jobs(study.db).claim(job.id, os.getpid(), now_iso()):
+            continue
+        outcome = run_job(study, Jobs(study.db).get(job.id))
+        count += 1
+        if on_outcome:
+            on_outcome(outcome)
+
+
+# -- the app/CLI side ------------------------------------------------------------------------
+
+
+def start_worker(study: Study) -> subprocess.Popen[bytes]:
+    """Start the worker process; its log (job IDs and errors only, never text) goes to the study."""
+    log_dir = study.root / "logs"
+    log_dir.mkdir(exist_ok=True)
+    log = (log_dir / WORKER_LOG).open("ab")
+    command = [sys.executable, "-m", "fieldkit.transcribe.worker", "--study", str(study.root)]
+    try:
+        return subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    finally:
+        log.close()
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+# -- reading transcripts ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    participant_id: str
+    wave: str
+    duration_s: float | None
+    revision: int
+    kind: str
+    segments: list[Segment]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "participant": self.participant_id,
+            "wave": self.wave,
+            "duration_s": self.duration_s,
+            "revision": self.revision,
+            "kind": self.kind,
+            "segments": [
+                {
+                    "start": round(s.start, 2),
+                    "end": round(s.end, 2),
+                    "speaker": s.speaker.value,
+                    "text": s.text,
+                    "words": [
+                        {
+                            "start": round(w.start, 2),
+                            "end": round(w.end, 2),
+                            "word": w.word,
+                            "probability": round(w.probability, 3),
+                        }
+                        for w in s.words
+                    ],
+                }
+                for s in self.segments
+            ],
+        }
+
+
+def find_interview(study: Study, participant_id: str, wave: str | None) -> InterviewRow:
+    """The participant's interview in `wave`, else their latest one."""
+    participant = get_participant(study, participant_id)
+    rows = Interviews(study.db).for_participant(participant.id)
+    if wave:
+        check_wave(study, wave)
+        rows = [r for r in rows if r.wave == wave]
+    if not rows:
+        where = f" in wave {wave!r}" if wave else ""
+        raise FieldkitError(f"participant {participant.id} has no interview{where}", "record one")
+    return rows[-1]
+
+
+def load_transcript(
+    study: Study, participant_id: str, wave: str | None = None, revision: int | None = None
+) -> TranscriptView:
+    interview = find_interview(study, participant_id, wave)
+    repo = Transcripts(study.db)
+    row = repo.revision(interview.id, revision)
+    if row is None:
+        if revision is not None and repo.for_interview(interview.id):
+            raise FieldkitError(
+                f"transcript of {interview.participant_id} has no revision {revision}",
+                f"see fieldkit transcript history {interview.participant_id}",
+            )
+        state = transcript_state(study, interview.id)
+        raise FieldkitError(
+            f"interview {interview.participant_id} ({interview.wave}) has no transcript yet "
+            f"({state})",
+            f"run: fieldkit transcribe {interview.participant_id}",
+        )
+    return TranscriptView(
+        participant_id=interview.participant_id,
+        wave=interview.wave,
+        duration_s=interview.duration_s,
+        revision=row.revision,
+        kind=row.kind,
+        segments=repo.segments(row.id),
+    )
+
+
+def audit_interview(study: Study, participant_id: str, wave: str | None = None) -> AuditReport:
+    """The guarded-term audit of the latest transcript, compared with the live guard events."""
+    from fieldkit.core.audit import audit_transcript
+    from fieldkit.services.interviews import guard_events
+
+    view = load_transcript(study, participant_id, wave)
+    interview = find_interview(study, participant_id, view.wave)
+    terms = study.schedule().guarded_terms
+    return audit_transcript(terms, view.segments, guard_events(study, interview.id))

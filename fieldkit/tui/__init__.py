@@ -1,0 +1,1 @@
+"""The Textual app: a participant queue and the live interview screen, over fieldkit.services."""

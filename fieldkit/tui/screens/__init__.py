@@ -1,0 +1,1 @@
+"""The app's screens: the participant queue, the interview, help and small modals."""
