@@ -13,7 +13,9 @@ class FieldkitError(Exception):
 
     def one_line(self) -> str:
         text = self.message.rstrip(".")
-        return f"{text}. {self.hint}" if self.hint else f"{text}."
+        if not self.hint:
+            return f"{text}."
+        return f"{text}. {self.hint[0].upper()}{self.hint[1:]}"
 
 
 class NotAStudyError(FieldkitError):

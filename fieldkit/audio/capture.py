@@ -2,8 +2,9 @@
 
 The input callback only copies the block into a queue: it never blocks and never does I/O, so a slow
 disk or a busy CPU cannot make PortAudio drop input. The writer thread writes the crash-safe WAV,
-computes levels, hands blocks to `on_audio` (through its own thread) and watches for the reasons to
-stop on its own: duration reached, disk below the margin, device lost, end of a virtual input, cancel.
+computes levels, hands blocks to `on_audio` (through its own thread) and watches for the reasons
+to stop on its own: duration reached, disk below the margin, device lost, end of a virtual input,
+cancel.
 """
 
 from __future__ import annotations
@@ -200,6 +201,9 @@ class Recorder:
         """Stop and close the file (idempotent). Everything captured before the call is kept."""
         if self._state == "idle":
             raise AudioError("cannot stop: the recording was never started", "start it first")
+        if threading.current_thread() is self._writer_thread:
+            # on_level runs on the writer thread, which cannot wait for itself.
+            raise RuntimeError("call Recorder.stop() from another thread than on_level's")
         if self._claim_stop("requested", ""):
             self._halt_input()
         assert self._writer_thread is not None
@@ -411,7 +415,9 @@ class Recorder:
     def _check_disk_before_start(self) -> None:
         folder = self.path.parent
         if not folder.is_dir():
-            raise AudioError(f"cannot record into {folder}: no such folder", "check the study folder")
+            raise AudioError(
+                f"cannot record into {folder}: no such folder", "check the study folder"
+            )
         free = _free_bytes(folder)
         if free < self.settings.disk_margin_bytes + self._bytes_per_second() * DISK_LOOKAHEAD_S:
             raise DiskSpaceError(
@@ -526,6 +532,7 @@ class _AudioHandoff:
         self._on_audio = on_audio
         self._stats = stats
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=600)
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fieldkit-on-audio", daemon=True)
         self._thread.start()
 
@@ -536,15 +543,17 @@ class _AudioHandoff:
             self._stats.on_audio_dropped += 1
 
     def close(self) -> None:
-        # Let the consumer finish what it has, without waiting for it.
-        with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(_STOP)
+        # The consumer finishes what it has, then ends; nobody waits for it.
+        self._closing.set()
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
+            try:
+                item = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                if self._closing.is_set():
+                    return
+                continue
             try:
                 self._on_audio(*item)
             except Exception:
@@ -563,8 +572,7 @@ def _validate(settings: CaptureSettings) -> None:
 
 
 def _to_dbfs(rms: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.maximum(20 * np.log10(np.maximum(rms, 1e-12)), _MIN_DBFS)
+    return np.asarray(np.maximum(20 * np.log10(np.maximum(rms, 1e-12)), _MIN_DBFS))
 
 
 def _free_bytes(folder: Path) -> int:

@@ -1,5 +1,5 @@
-"""Input devices through PortAudio (sounddevice), imported lazily so the rest of fieldkit starts fast
-and works without PortAudio installed."""
+"""Input devices through PortAudio (sounddevice), imported lazily so the rest of fieldkit starts
+fast and works without PortAudio installed."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ def load_sounddevice() -> ModuleType:
 def rescan_devices() -> None:
     """Make PortAudio scan devices again (it only does so when it initialises).
 
-    Needed after a sound server started or stopped, or a USB microphone was plugged in. Never call it
-    while a stream is open: re-initialising PortAudio invalidates every open stream.
+    Needed after a sound server started or stopped, or a USB microphone was plugged in. Never call
+    it while a stream is open: re-initialising PortAudio invalidates every open stream.
     """
     sd = load_sounddevice()
     sd._terminate()
@@ -72,7 +72,7 @@ def list_input_devices() -> list[InputDevice]:
 
 
 def resolve_input_device(spec: str | int | None) -> InputDevice:
-    """The device for `--device`: None → the default, an index, or a (case-insensitive) name part."""
+    """The device for `--device`: None → the default, an index, or a case-insensitive name part."""
     devices = list_input_devices()
     if spec is None or (isinstance(spec, str) and not spec.strip()):
         return _default_device(devices)

@@ -82,7 +82,9 @@ def play_range(path: Path, start: float, end: float, pad: float = 2.0) -> Playba
     try:
         return Playback(samples, rate, device, sd)
     except sd.PortAudioError as error:
-        raise AudioError(f"cannot play on the audio output device: {error}", NO_OUTPUT_HINT) from error
+        raise AudioError(
+            f"cannot play on the audio output device: {error}", NO_OUTPUT_HINT
+        ) from error
 
 
 def _default_output(sd: Any) -> tuple[int, int]:

@@ -51,14 +51,14 @@ def read_audio(
     if end is not None and end <= start:
         info = inspect_audio(path)
         return np.zeros((0, info.channels), dtype=np.float32), samplerate or info.samplerate
-    native = _read_with_soundfile(path, start, end)
-    if native is not None and (samplerate is None or samplerate == native[1]):
+    native = _read_with_soundfile(path, start, end, samplerate)
+    if native is not None:
         return native
     return _read_with_pyav(path, start, end, samplerate)
 
 
 def iter_audio_blocks(path: Path, samplerate: int) -> Iterator[np.ndarray]:
-    """Decode a whole file as float32 (frames, source channels) blocks at `samplerate`, streaming."""
+    """Decode a file as float32 (frames, source channels) blocks at `samplerate`, streaming."""
     path = Path(path)
     _require_nonempty_file(path)
     av = _import_av()
@@ -86,7 +86,7 @@ def remix(block: np.ndarray, channels: int) -> np.ndarray:
     if have == channels:
         return block
     if channels == 1:
-        return block.mean(axis=1, keepdims=True, dtype=np.float32)
+        return np.asarray(block.mean(axis=1, keepdims=True, dtype=np.float32))
     if have == 1:
         return np.repeat(block, channels, axis=1)
     if have > channels:
@@ -156,12 +156,17 @@ def _pyav_duration(container: Any, stream: Any) -> float:
     return 0.0
 
 
-def _read_with_soundfile(path: Path, start: float, end: float | None) -> tuple[np.ndarray, int] | None:
+def _read_with_soundfile(
+    path: Path, start: float, end: float | None, samplerate: int | None
+) -> tuple[np.ndarray, int] | None:
+    """The range at the file's own rate, or None when libsndfile cannot (or need not) do it."""
     import soundfile
 
     try:
         with soundfile.SoundFile(str(path)) as handle:
             rate = int(handle.samplerate)
+            if samplerate is not None and samplerate != rate:
+                return None  # resampling is PyAV's job
             first = min(round(start * rate), handle.frames)
             last = handle.frames if end is None else min(round(end * rate), handle.frames)
             handle.seek(first)

@@ -74,10 +74,14 @@ class VirtualMicrophone:
             for block in self._blocks():
                 delivered += len(block)
                 # A real microphone hands a block over once it has been spoken: wait until then.
-                if self._stop.wait(max(0.0, started + delivered / self.samplerate - time.monotonic())):
+                if self._stop.wait(
+                    max(0.0, started + delivered / self.samplerate - time.monotonic())
+                ):
                     return
                 self._callback(block, len(block), None, status)
-        except Exception as error:  # a file that breaks mid-way ends the input; the recorder says so
+        except (
+            Exception
+        ) as error:  # a file that breaks mid-way ends the input; the recorder says so
             self.error = error
         self.ended = True
 

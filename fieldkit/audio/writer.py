@@ -2,8 +2,8 @@
 
 libsndfile rewrites the WAV header after every write when SFC_SET_UPDATE_HEADER_AUTO is on, and it
 does no user-space buffering, so after `kill -9` the file on disk is complete up to the last block
-(GUIDE.md, "Crash-safe recording"). An occasional fsync extends that to power loss. Anything that still
-has a stale header (another writer, a torn header write) is fixed by `repair_recording`.
+(GUIDE.md, "Crash-safe recording"). An occasional fsync extends that to power loss. Anything that
+still has a stale header (another writer, a torn header write) is fixed by `repair_recording`.
 """
 
 from __future__ import annotations

@@ -7,15 +7,20 @@ import time
 from pathlib import Path
 
 import click
+import numpy as np
 
 from fieldkit.audio.capture import LevelReading
 from fieldkit.cli.common import with_study
+from fieldkit.core.guard import GuardEvent
+from fieldkit.services.interviews import stored_tracker
+from fieldkit.services.live_guard import LiveGuard, LiveStatus, guard_line
 from fieldkit.services.recording import (
     begin_recording,
     capture_settings,
     finish_interview,
     import_recording,
     recover_interrupted,
+    start_live_guard,
 )
 from fieldkit.services.study import Study
 
@@ -47,6 +52,32 @@ class LevelLine:
     def clear(self) -> None:
         if self.enabled:
             click.echo("\r" + " " * 60 + "\r", nl=False, err=True)
+
+
+LIVE_DRAIN_S = 8.0  # after recording, let the live guard judge the last chunks
+
+
+class LiveFeed:
+    """Routes recorded audio to the live guard (once it runs) and prints its events."""
+
+    def __init__(self, meter: LevelLine) -> None:
+        self.guard: LiveGuard | None = None
+        self.meter = meter
+
+    def feed(self, block: np.ndarray, at: float) -> None:
+        if self.guard is not None:
+            self.guard.feed(block, at)
+
+    def on_event(self, event: GuardEvent) -> None:
+        line = guard_line(event)
+        if line:
+            self.meter.clear()
+            click.echo(line)
+
+    def on_status(self, status: LiveStatus) -> None:
+        if status.state in ("behind", "failed"):
+            self.meter.clear()
+            click.echo(status.message, err=True)
 
 
 @click.command("record")
@@ -90,16 +121,24 @@ def record_command(
         input_file=input_file,
     )
     meter = LevelLine()
-    session = begin_recording(study, participant_id, wave, settings, on_level=meter)
+    live = LiveFeed(meter)
+    session = begin_recording(
+        study, participant_id, wave, settings, on_level=meter, on_audio=live.feed
+    )
     click.echo(
         f"recording {session.interview.participant_id} ({session.interview.wave}) → "
         f"{study.paths.relative(session.path)}; Ctrl-C stops",
         err=True,
     )
+    live.guard = start_live_guard(
+        study, session, stored_tracker(study, session.interview), live.on_event, live.on_status
+    )
     try:
         result = session.wait(seconds)
     except KeyboardInterrupt:
         result = session.stop()
+    if live.guard is not None:
+        live.guard.close(drain_s=LIVE_DRAIN_S)
     meter.clear()
     finish_interview(study, session)
     if result.message:

@@ -148,10 +148,43 @@ def guard_events(study: Study, interview_id: int) -> list[GuardEvent]:
             kind=GuardEventKind(row.guard_kind),
             speaker=Speaker(row.speaker or Speaker.UNKNOWN),
             at=row.at,
+            context=row.text or "",
             source=row.source or "live",
         )
         for row in interview_events(study, interview_id, "guard")
     ]
+
+
+def stored_tracker(study: Study, interview: InterviewRow) -> GuardTracker:
+    """The interview's guard state as stored so far (it survives restarts)."""
+    terms = study.schedule().guarded_terms
+    return GuardTracker.from_events(terms, guard_events(study, interview.id))
+
+
+def store_guard_event(study: Study, interview: InterviewRow, event: GuardEvent) -> None:
+    """Store a guard event (key press or live guard) on the interview clock. The words around
+    the use stay in the database with the interview; the audit log gets no speech."""
+    with study.transaction():
+        EventRepo(study.db).add(
+            interview.id,
+            round(event.at, 3),
+            "guard",
+            now_iso(),
+            term=event.term,
+            guard_kind=event.kind.value,
+            speaker=event.speaker.value,
+            source=event.source,
+            text=event.context or None,
+        )
+        study.audit(
+            f"guard {event.kind.value}",
+            interview.participant_id,
+            interview.id,
+            at=round(event.at, 3),
+            term=event.term,
+            speaker=event.speaker.value,
+            source=event.source,
+        )
 
 
 class Clock:
@@ -182,9 +215,7 @@ class InterviewSession:
         self.schedule: Schedule = study.schedule()
         self.steps = self.schedule.steps()
         events = interview_events(study, interview.id)
-        self.guard = GuardTracker.from_events(
-            self.schedule.guarded_terms, guard_events(study, interview.id)
-        )
+        self.guard = stored_tracker(study, interview)
         self.asked: set[str] = {
             e.question_id for e in events if e.kind == "question" and e.question_id
         }
@@ -254,29 +285,27 @@ class InterviewSession:
         return event
 
     def mark_followed_up(self, term: str) -> GuardEvent:
+        if self.guard.state(term) is TermState.LOCKED:
+            raise FieldkitError(
+                f"{term!r} has not been raised by the participant yet", "do not ask about it"
+            )
         event = self.guard.mark_followed_up(term, at=self.clock.now())
         self.record_guard_event(event)
         return event
 
     def record_guard_event(self, event: GuardEvent) -> None:
         """Store a guard event (from a key press, or from the live guard)."""
-        self._add_event(
-            "guard",
-            at=event.at,
-            term=event.term,
-            guard_kind=event.kind.value,
-            speaker=event.speaker.value,
-            source=event.source,
-            audit=f"guard {event.kind.value}",
-        )
+        store_guard_event(self.study, self.interview, event)
 
-    def marker(self, label: str = "") -> float:
-        return self._add_event("marker", text=label or None)
+    def marker(self, label: str = "", at: float | None = None) -> float:
+        """A timestamped marker; `at` is when the key was pressed (default: now)."""
+        return self._add_event("marker", at=at, text=label or None)
 
-    def note(self, text: str) -> float:
+    def note(self, text: str, at: float | None = None) -> float:
+        """A field note, timed when the interviewer started writing it (`at`) or now."""
         if not text.strip():
             raise FieldkitError("the note is empty", "type something before saving")
-        return self._add_event("note", text=text.strip())
+        return self._add_event("note", at=at, text=text.strip())
 
     def elapsed(self) -> float:
         return self.clock.now()

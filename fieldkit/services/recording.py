@@ -18,10 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from fieldkit.audio.capture import CaptureSettings, LevelReading, Recorder, RecordingResult
+from fieldkit.core.guard import GuardEvent, GuardTracker
 from fieldkit.core.models import InterviewStatus
 from fieldkit.core.participants import require_consent
 from fieldkit.errors import AudioError, FieldkitError
 from fieldkit.services.interviews import check_wave, end_interview, next_wave, start_interview
+from fieldkit.services.live_guard import LiveGuard, LiveStatus
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
 from fieldkit.store.repo import InterviewRow, Interviews, RecordingRow, Recordings
@@ -217,6 +219,45 @@ def begin_recording(
     )
     session.start()
     return session
+
+
+def start_live_guard(
+    study: Study,
+    session: RecordingSession,
+    tracker: GuardTracker,
+    on_event: Callable[[GuardEvent], None],
+    on_status: Callable[[LiveStatus], None] | None = None,
+    store: bool = True,
+) -> LiveGuard | None:
+    """Start the live guard for a two-channel recording, if the study wants it and there are
+    guarded terms. With `store`, every event it finds is stored with the interview at once
+    (the app stores them itself, on its own thread, when it shows them)."""
+    if not study.config.transcription.live_guard or not tracker.terms:
+        return None
+    if session.settings.channels != 2 or len(session.channel_map) != 2:
+        return None
+    from fieldkit.services.interviews import store_guard_event
+    from fieldkit.services.transcription import model_choice, vocabulary
+
+    _, model_dir = model_choice(study, None)
+
+    def handle(event: GuardEvent) -> None:
+        if store:
+            store_guard_event(study, session.interview, event)
+        on_event(event)
+
+    guard = LiveGuard(
+        tracker,
+        model_dir,
+        session.channel_map,
+        session.settings.samplerate,
+        vocabulary=vocabulary(study),
+        offset_s=session.offset_s,
+        on_event=handle,
+        on_status=on_status,
+    )
+    guard.start()
+    return guard
 
 
 def finish_interview(study: Study, session: RecordingSession) -> InterviewRow:

@@ -26,7 +26,12 @@ import numpy as np
 from fieldkit.core.models import Segment, Speaker, Word
 from fieldkit.errors import AudioError, TranscriptionError
 from fieldkit.transcribe import speakers
-from fieldkit.transcribe.models import CONVERT_HINT, validate_model_dir
+from fieldkit.transcribe.models import (
+    BUNDLED_MODEL_NAME,
+    CONVERT_HINT,
+    bundled_model_dir,
+    validate_model_dir,
+)
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -343,9 +348,19 @@ def transcribe_recording(
         segments=tuple(segments),
         duration_s=round(audio.duration_s, 3),
         channels=len(audio.channels),
-        model=model_dir.name,
+        model=_model_name(model_dir),
         language=language,
     )
+
+
+def _model_name(model_dir: Path) -> str:
+    """ "tiny.en" for the bundled folder (named just "model"), else the folder's name."""
+    try:
+        if model_dir.resolve() == bundled_model_dir().resolve():
+            return BUNDLED_MODEL_NAME
+    except TranscriptionError:
+        pass
+    return model_dir.name
 
 
 def _checked_channel_map(channel_map: Sequence[str] | None) -> tuple[Speaker, ...] | None:
@@ -452,8 +467,10 @@ def _two_channel(
     report: Callable[[float], None],
     cancel: threading.Event | None,
 ) -> tuple[list[Segment], str]:
-    stacked = np.stack(audio.channels, axis=1)
-    energy = speakers.channel_energy(stacked, SAMPLERATE, HOP_S)
+    # one channel at a time: stacking them would copy the whole recording again
+    energy = np.concatenate(
+        [speakers.channel_energy(channel, SAMPLERATE, HOP_S) for channel in audio.channels], axis=1
+    )
     overlaps = speakers.overlap_regions(energy, HOP_S)
     share = MIXDOWN_PROGRESS_SHARE if overlaps else 1.0
     mixed, language = _mixdown(model, audio, options, report, cancel, share)
@@ -506,7 +523,7 @@ def _pause_before(speaking: np.ndarray, time: float) -> float:
     limit = max(0, index - int(MAX_PAUSE_SEARCH_S / HOP_S))
     while index > limit and speaking[index]:
         index -= 1
-    return index * HOP_S
+    return round(index * HOP_S, 3)
 
 
 def _pause_after(speaking: np.ndarray, time: float) -> float:
@@ -515,7 +532,7 @@ def _pause_after(speaking: np.ndarray, time: float) -> float:
     limit = min(len(speaking) - 1, index + int(MAX_PAUSE_SEARCH_S / HOP_S))
     while index < limit and speaking[index]:
         index += 1
-    return (index + 1) * HOP_S
+    return round((index + 1) * HOP_S, 3)
 
 
 def _pieces(low: float, high: float) -> list[tuple[float, float]]:
@@ -627,19 +644,37 @@ def transcribe_chunk(
     *,
     offset_s: float = 0.0,
     speaker: Speaker = Speaker.UNKNOWN,
+    other_channel: np.ndarray | None = None,
 ) -> list[Word]:
     """Fast path for the live guard: a few seconds of mono 16 kHz float32 audio -> words.
 
     Sequential greedy decoding, no VAD pass (a chunk is short) but Whisper's own no-speech check.
-    Word times are shifted by `offset_s` (the chunk's start in the interview).
+    Word times are shifted by `offset_s` (the chunk's start in the interview). Pass the same span
+    of the other person's channel as `other_channel`: the other voice bleeds into this microphone
+    and Whisper hears it too, so bleed-only stretches are silenced and words on them dropped
+    (otherwise the participant saying a term could read as the interviewer saying it).
     """
     if audio.ndim != 1:
         raise TranscriptionError("A live chunk must be mono audio", "Pass one channel at a time")
     if len(audio) == 0 or float(np.max(np.abs(audio))) < speakers.ABSOLUTE_FLOOR_RMS:
         return []  # silence: skip the model (and its habit of hallucinating "Thank you.")
+    samples = audio.astype(np.float32, copy=False)
+    own_speech = None
+    if other_channel is not None:
+        energy = np.concatenate(
+            [
+                speakers.channel_energy(samples, SAMPLERATE, HOP_S),
+                speakers.channel_energy(other_channel[: len(samples)], SAMPLERATE, HOP_S),
+            ],
+            axis=1,
+        )
+        own_speech = speakers.own_speech_mask(energy, HOP_S)
+        if not own_speech[:, 0].any():
+            return []  # only the other person's bleed on this microphone
+        samples = _gated(samples, own_speech[:, 0], 0.0, len(samples) / SAMPLERATE)
     try:
         segments, _ = model.transcribe(
-            audio.astype(np.float32, copy=False),
+            samples,
             beam_size=1,
             word_timestamps=True,
             vad_filter=False,
@@ -652,4 +687,14 @@ def transcribe_chunk(
         raise TranscriptionError(
             f"Live transcription failed ({_first_line(error)})", ENGINE_HINT
         ) from None
-    return [replace(w, start=w.start + offset_s, end=w.end + offset_s) for w in words]
+    if own_speech is not None:
+        words = [
+            w
+            for w in words
+            if speakers.own_speech_fraction(own_speech, 0, w.start, w.end, HOP_S)
+            >= OWN_SPEECH_MIN_SHARE
+        ]
+    return [
+        replace(w, start=round(w.start + offset_s, 3), end=round(w.end + offset_s, 3))
+        for w in words
+    ]

@@ -31,7 +31,7 @@ def channel_energy(audio: np.ndarray, samplerate: int, hop_s: float = DEFAULT_HO
     A mono 1-D array is treated as one channel. The last partial hop is zero-padded.
     """
     frames = audio.reshape(len(audio), -1) if audio.ndim == 1 else audio
-    hop = max(1, int(round(hop_s * samplerate)))
+    hop = max(1, round(hop_s * samplerate))
     hops = math.ceil(len(frames) / hop)
     padded = np.zeros((hops * hop, frames.shape[1]), dtype=np.float32)
     padded[: len(frames)] = frames
@@ -104,7 +104,7 @@ def _runs_by_speaker(words: Sequence[Word]) -> list[list[Word]]:
 
 
 def _smoothed_power(energy: np.ndarray, hop_s: float, smooth_s: float) -> np.ndarray:
-    width = max(1, int(round(smooth_s / hop_s)))
+    width = max(1, round(smooth_s / hop_s))
     kernel = np.ones(width, dtype=np.float64) / width
     power = np.square(energy.astype(np.float64))
     return np.stack(

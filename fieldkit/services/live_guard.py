@@ -1,0 +1,309 @@
+"""The live guard: transcribe each channel in near real time during a two-channel recording.
+
+Blocks arrive from the recorder's `on_audio` hand-off (never the capture thread). Every few seconds
+a chunk (with a little overlap, so a word cut at a chunk edge is heard whole in the next one) goes
+to an engine in its own process. Its words come back, each word is given to the speaker whose
+channel is louder at that moment (each microphone also hears the other person, more quietly), and
+the guard rule judges them: the participant saying a locked term raises it; the interviewer saying
+it first is a breach, shown as a visible warning.
+
+The recording always comes first: the queue to the engine is short, and when the machine cannot
+keep up the oldest chunk is dropped and the guard says it is behind. Nothing here can block or
+slow capture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fieldkit.core.guard import GuardEvent, GuardTracker
+from fieldkit.core.models import Speaker, Word
+from fieldkit.transcribe.live_engine import receive, send
+
+ENGINE_RATE = 16000
+CHUNK_S = 5.0
+OVERLAP_S = 1.0
+MAX_WAITING_CHUNKS = 2  # beyond this the guard is behind: drop the oldest chunk
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """What the guard says about itself: ready, behind (with seconds skipped), or failed."""
+
+    state: str  # "starting" | "listening" | "behind" | "failed" | "stopped"
+    message: str
+    skipped_s: float = 0.0
+
+
+class LiveGuard:
+    """Feeds the guard rule from live audio. Start it, feed it blocks, close it."""
+
+    def __init__(
+        self,
+        tracker: GuardTracker,
+        model_dir: Path,
+        channel_map: Sequence[str],
+        samplerate: int,
+        vocabulary: Sequence[str] = (),
+        offset_s: float = 0.0,
+        on_event: Callable[[GuardEvent], None] | None = None,
+        on_status: Callable[[LiveStatus], None] | None = None,
+    ) -> None:
+        if len(channel_map) != 2:
+            raise ValueError("the live guard needs a two-channel recording")
+        self.tracker = tracker
+        self.speakers = tuple(Speaker(name) for name in channel_map)
+        self.samplerate = samplerate
+        self.offset_s = offset_s
+        self.on_event = on_event or (lambda event: None)
+        self.on_status = on_status or (lambda status: None)
+        self._command = [
+            sys.executable,
+            "-m",
+            "fieldkit.transcribe.live_engine",
+            str(model_dir),
+            *vocabulary,
+        ]
+        self._process: subprocess.Popen[bytes] | None = None
+        self._jobs: queue.Queue[Any] = queue.Queue()
+        self._buffer: list[np.ndarray] = []
+        self._buffered = 0
+        self._buffer_start: float | None = None
+        self._chunks: dict[int, tuple[float, np.ndarray]] = {}
+        self._next_chunk = 0
+        self._waiting = 0
+        self._heard_until = [float("-inf"), float("-inf")]
+        self._skipped_s = 0.0
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read_results, daemon=True)
+        self._writer = threading.Thread(target=self._write_jobs, daemon=True)
+        self.events: list[GuardEvent] = []
+        self._closing = False
+        self.status = LiveStatus("starting", "live guard: loading the model")
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            self._command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # the engine's chatter could hold speech: not kept
+        )
+        self._reader.start()
+        self._writer.start()
+
+    def _write_jobs(self) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        while (job := self._jobs.get()) is not None:
+            try:
+                send(self._process.stdin, job)
+            except (BrokenPipeError, OSError):
+                return
+        with contextlib.suppress(OSError):
+            self._process.stdin.close()
+
+    # -- audio in ---------------------------------------------------------------------------
+    def feed(self, block: np.ndarray, at: float) -> None:
+        """A (frames, 2) block whose first frame is at `at` seconds of the recording."""
+        if self._buffer_start is None:
+            self._buffer_start = at
+        self._buffer.append(_as_float(block))
+        self._buffered += len(block)
+        if self._buffered >= CHUNK_S * self.samplerate:
+            self._send_chunk()
+
+    def _send_chunk(self) -> None:
+        audio = np.concatenate(self._buffer)
+        start = self._buffer_start or 0.0
+        keep = int(OVERLAP_S * self.samplerate)
+        self._buffer = [audio[-keep:]]
+        self._buffered = keep
+        self._buffer_start = start + (len(audio) - keep) / self.samplerate
+        mono16k = _to_engine_rate(audio, self.samplerate)
+        channels = [mono16k[:, c] if _has_own_speech(mono16k, c) else None for c in range(2)]
+        with self._lock:
+            if self._jobs.qsize() >= MAX_WAITING_CHUNKS:  # not counting the one in the engine
+                self._drop_oldest()
+            chunk_id = self._next_chunk
+            self._next_chunk += 1
+            self._chunks[chunk_id] = (self.offset_s + start, mono16k)
+            self._waiting += 1
+        self._jobs.put((chunk_id, self.offset_s + start, channels))
+
+    def _drop_oldest(self) -> None:
+        """The engine cannot keep up: skip audio for the guard (never for the recording)."""
+        with contextlib.suppress(queue.Empty):
+            dropped = self._jobs.get_nowait()
+            self._chunks.pop(dropped[0], None)
+            self._waiting -= 1
+            self._skipped_s += CHUNK_S - OVERLAP_S
+            self._set_status(
+                LiveStatus(
+                    "behind",
+                    f"live guard is behind: skipped {self._skipped_s:.0f} s of audio "
+                    "(the recording is unaffected)",
+                    self._skipped_s,
+                )
+            )
+
+    # -- words out --------------------------------------------------------------------------
+    def _read_results(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        while True:
+            try:
+                message = receive(self._process.stdout)
+            except (EOFError, OSError, ValueError):
+                message = None
+            if message is None:
+                if self.status.state not in ("stopped", "failed") and not self._closing:
+                    self._set_status(LiveStatus("failed", "live guard stopped unexpectedly"))
+                return
+            kind, payload = message
+            if kind == "ready":
+                self._set_status(LiveStatus("listening", "live guard: listening"))
+            elif kind == "failed":
+                self._set_status(LiveStatus("failed", f"live guard stopped: {payload}"))
+            elif kind == "words":
+                self._judge(*payload)
+
+    def _judge(self, chunk_id: int, words_per_channel: list[list[tuple[float, ...]]]) -> None:
+        with self._lock:
+            chunk = self._chunks.pop(chunk_id, None)
+            self._waiting = max(0, self._waiting - 1)
+        if chunk is None:
+            return
+        start_at, audio = chunk
+        from fieldkit.transcribe.speakers import channel_energy, loudest_channel
+
+        hop = 0.02
+        energy = channel_energy(audio, ENGINE_RATE, hop)
+        own: list[Word] = []
+        for channel, raw_words in enumerate(words_per_channel):
+            own += [
+                Word(s, e, text, p, self.speakers[channel])
+                for s, e, text, p in raw_words
+                if s >= self._heard_until[channel] - 0.05  # the overlap was judged already
+                and loudest_channel(energy, s - start_at, e - start_at, hop) == channel
+            ]
+            if raw_words:
+                self._heard_until[channel] = max(self._heard_until[channel], raw_words[-1][1])
+        # Both people's words in the order they were said, one speaker's run at a time, so an
+        # interviewer's follow-up is never judged before the participant's earlier raise.
+        own.sort(key=lambda w: w.start)
+        for run in _runs_by_speaker(own):
+            self._observe(run, run[0].speaker)
+
+    def _observe(self, words: list[Word], speaker: Speaker) -> None:
+        text, at = _text_and_first_term_time(words, self.tracker)
+        with self._lock:
+            events = self.tracker.observe(text, speaker, at, source="live")
+        for event in events:
+            self.events.append(event)
+            self.on_event(event)
+
+    def apply(self, event: GuardEvent) -> None:
+        """Tell the live guard about an event from elsewhere (the interviewer pressed `r`)."""
+        with self._lock:
+            self.tracker.apply(event)
+
+    def _set_status(self, status: LiveStatus) -> None:
+        self.status = status
+        self.on_status(status)
+
+    def close(self, drain_s: float = 0.0) -> None:
+        """Stop the engine. With drain_s, first give it that long to finish queued chunks."""
+        if drain_s > 0:
+            deadline = threading.Event()
+            for _ in range(int(drain_s * 10)):
+                with self._lock:
+                    if self._waiting == 0:
+                        break
+                deadline.wait(0.1)
+        self._closing = True
+        self._jobs.put(None)
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._reader.join(timeout=2)
+        self._set_status(LiveStatus("stopped", "live guard: stopped"))
+
+
+def _as_float(block: np.ndarray) -> np.ndarray:
+    """Recorder blocks are float32 in [-1, 1]; accept 16-bit integers too."""
+    if np.issubdtype(block.dtype, np.integer):
+        return block.astype(np.float32) / 32768.0
+    return block.astype(np.float32, copy=False)
+
+
+def _to_engine_rate(audio: np.ndarray, samplerate: int) -> np.ndarray:
+    if samplerate == ENGINE_RATE:
+        return audio
+    frames = int(len(audio) * ENGINE_RATE / samplerate)
+    source = np.arange(len(audio)) / samplerate
+    target = np.arange(frames) / ENGINE_RATE
+    return np.stack([np.interp(target, source, audio[:, c]) for c in range(2)], axis=1).astype(
+        np.float32
+    )
+
+
+def _has_own_speech(audio: np.ndarray, channel: int) -> bool:
+    """Skip the model for a channel that is only silence or the other person's bleed."""
+    power = np.square(audio).mean(axis=0)
+    own, other = power[channel], power[1 - channel]
+    return bool(own > 1e-7 and own >= other * 0.25)
+
+
+def _runs_by_speaker(words: list[Word]) -> list[list[Word]]:
+    runs: list[list[Word]] = []
+    for word in words:
+        if runs and runs[-1][0].speaker is word.speaker:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return runs
+
+
+def _text_and_first_term_time(words: list[Word], tracker: GuardTracker) -> tuple[str, float]:
+    """Join words into text; the time is that of the first word carrying a guarded term."""
+    text, starts = "", []
+    for word in words:
+        piece = word.word.strip()
+        starts.append((len(text) + (1 if text else 0), word.start))
+        text = f"{text} {piece}" if text else piece
+    matches = tracker.matcher.find(text)
+    if not matches:
+        return text, words[0].start
+    offset = matches[0].start
+    at = words[0].start
+    for char_at, start in starts:
+        if char_at <= offset:
+            at = start
+    return text, at
+
+
+def guard_line(event: GuardEvent) -> str | None:
+    """The one-line form `fieldkit record` prints; None for events not worth a line."""
+    from fieldkit.core.guard import GuardEventKind, format_clock
+
+    at = format_clock(event.at)
+    if event.kind is GuardEventKind.RAISED:
+        return f"guard: {event.term} raised by {event.speaker.value} at {at}"
+    if event.kind is GuardEventKind.BREACH:
+        return (
+            f"guard: WARNING interviewer said {event.term} at {at} before the participant raised it"
+        )
+    if event.kind is GuardEventKind.FOLLOWED_UP:
+        return f"guard: {event.term} followed up by the interviewer at {at}"
+    return None
