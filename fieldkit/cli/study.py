@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from fieldkit.cli.common import run_app
-from fieldkit.services.demo import build_demo_study
+from fieldkit.services.demo import build_demo_study, demo_interview_audio
 from fieldkit.services.study import init_study
 
 
@@ -33,11 +33,15 @@ def init_command(directory: Path, title: str | None, actor: str | None) -> None:
     "--no-app", is_flag=True, help="Make the demo study and print its folder; do not open the app."
 )
 def demo_command(directory: Path | None, no_app: bool) -> None:
-    """Make a throw-away demo study and open the app on it."""
+    """Make a throw-away demo study and open the app on it.
+
+    In the app, recording plays the bundled demo interview through the virtual microphone, so
+    everything works on a machine with no microphone.
+    """
     study = build_demo_study(directory)
     click.echo(f"demo study: {study.root}")
     if not no_app:
-        run_app(study)
+        run_app(study, input_file=demo_interview_audio())
 
 
 COMMANDS = [init_command, demo_command]

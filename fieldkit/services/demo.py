@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from fieldkit.paths import demo_root
+from fieldkit.paths import demo_root, shipped_demo_audio
 from fieldkit.services.participants import add_participant, give_consent
 from fieldkit.services.study import Study, init_study
 
@@ -40,3 +40,8 @@ def build_demo_study(root: Path | None = None, actor: str = "demo") -> Study:
             date = today - dt.timedelta(days=consent_days_ago)
             give_consent(study, participant.id, date.isoformat(), form_version="v2.1")
     return study
+
+
+def demo_interview_audio() -> Path:
+    """The synthesized two-channel demo interview (audio/demo-interview.flac in the repository)."""
+    return shipped_demo_audio("demo-interview.flac")
