@@ -177,4 +177,17 @@ def m002_transcripts(db: sqlite_utils.Database) -> None:
     db["jobs"].create_index(["status"])
 
 
-MIGRATIONS: list[Migration] = [m001_foundation, m002_transcripts]
+def m003_approval(db: sqlite_utils.Database) -> None:
+    """Review and the participant approval workflow (issue 5)."""
+
+
+def m004_deidentification(db: sqlite_utils.Database) -> None:
+    """Identifier list, de-identification keys, exports and full-text search (issue 6)."""
+
+
+MIGRATIONS: list[Migration] = [
+    m001_foundation,
+    m002_transcripts,
+    m003_approval,
+    m004_deidentification,
+]
