@@ -290,7 +290,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="model folder (default: bundled tiny.en)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--keep", type=Path, help="folder to keep the built interview in")
+    parser.add_argument("--keep", type=Path, help="folder to keep the interview and words in")
     parser.add_argument("--run-variant", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -312,6 +312,7 @@ def main() -> None:
     results = []
     for variant in args.variants.split(","):
         results.append(spawn(variant, audio, model_dir, args.batch_size))
+        (folder / f"words-{variant}.json").write_text(json.dumps(results[-1]["words"]))
         print(f"  {variant}: {results[-1]['transcribe_s']:.1f} s", flush=True)
     summarise(results, reference, audio_duration(audio))
 

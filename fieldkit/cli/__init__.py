@@ -24,6 +24,11 @@ class FieldkitGroup(click.Group):
         except FieldkitError as exc:
             click.echo(f"error: {exc.one_line()}", err=True)
             sys.exit(1)
+        except OSError as exc:  # full disk, no permission, a folder that vanished …
+            where = f" ({exc.filename})" if exc.filename else ""
+            reason = exc.strerror or str(exc)
+            click.echo(f"error: {reason}{where}. Nothing more was written.", err=True)
+            sys.exit(1)
 
 
 @click.group(

@@ -183,6 +183,93 @@ def m003_approval(db: sqlite_utils.Database) -> None:
 
 def m004_deidentification(db: sqlite_utils.Database) -> None:
     """Identifier list, de-identification keys, exports and full-text search (issue 6)."""
+    db["identifiers"].create(
+        {
+            "id": int,
+            "text": str,
+            "category": str,  # person | place | organisation | other
+            "added_by": str,
+            "added_at": str,
+        },
+        pk="id",
+        not_null={"text", "category", "added_at"},
+    )
+    db.execute("CREATE UNIQUE INDEX idx_identifiers_text ON identifiers (text COLLATE NOCASE)")
+    # placeholder → original, per interview. Never exported: exports read revisions only.
+    db["deid_keys"].create(
+        {
+            "id": int,
+            "interview_id": int,
+            "placeholder": str,
+            "category": str,
+            "entity": str,  # what makes two mentions the same entity (fieldkit.core.deid)
+            "forms": str,  # JSON list of the forms replaced, e.g. ["Diane", "diane"]
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+        not_null={"interview_id", "placeholder", "category", "entity", "created_at"},
+    )
+    db["deid_keys"].create_index(["interview_id", "placeholder"], unique=True)
+    db["deid_keys"].create_index(["interview_id", "entity"], unique=True)
+    db["deid_suggestions"].create(
+        {
+            "id": int,
+            "interview_id": int,
+            "transcript_id": int,  # the revision the suggestion was found in
+            "segment_idx": int,
+            "start": int,  # character span in the segment text
+            "end": int,
+            "original": str,
+            "entity": str,
+            "category": str,
+            "placeholder": str,
+            "source": str,  # list | email | phone | address | date
+            "decision": str,  # pending | accepted | rejected
+            "decided_by": str,
+            "decided_at": str,
+        },
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id"), ("transcript_id", "transcripts", "id")],
+        not_null={"interview_id", "transcript_id", "segment_idx", "start", "end", "decision"},
+    )
+    db["deid_suggestions"].create_index(["transcript_id", "segment_idx", "start"], unique=True)
+    db["exports"].create(
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "format": str,
+            "out_dir": str,
+            "identified": int,
+            "transcripts": str,  # JSON: [{participant, wave, revision}]
+            "files": str,  # JSON list of file names written
+        },
+        pk="id",
+        not_null={"at", "format", "out_dir", "identified"},
+    )
+    # Full-text search over segment text (fieldkit terms). Written by hand rather than with
+    # sqlite-utils' enable_fts, whose executescript would commit this migration's transaction
+    # half-way. Porter stemming: "journey" also finds "journeys".
+    db.execute(
+        "CREATE VIRTUAL TABLE segments_fts USING fts5 "
+        "(text, content=segments, content_rowid=id, tokenize='porter unicode61')"
+    )
+    db.execute("INSERT INTO segments_fts (rowid, text) SELECT id, text FROM segments")
+    db.execute(
+        "CREATE TRIGGER segments_ai AFTER INSERT ON segments BEGIN "
+        "INSERT INTO segments_fts (rowid, text) VALUES (new.id, new.text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER segments_ad AFTER DELETE ON segments BEGIN "
+        "INSERT INTO segments_fts (segments_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+        "END"
+    )
+    db.execute(
+        "CREATE TRIGGER segments_au AFTER UPDATE ON segments BEGIN "
+        "INSERT INTO segments_fts (segments_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+        "INSERT INTO segments_fts (rowid, text) VALUES (new.id, new.text); END"
+    )
 
 
 MIGRATIONS: list[Migration] = [

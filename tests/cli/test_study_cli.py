@@ -184,3 +184,12 @@ def test_demo_study_has_consented_participants(demo_dir: Path, cli: CliRun) -> N
     rows = json.loads(cli("participant", "list", "--json", "--study", demo_dir).stdout)
     assert len(rows) >= 4
     assert sum(r["status"] == "consented" for r in rows) >= 3
+
+
+def test_an_os_error_is_one_line_not_a_traceback(tmp_path: Path, cli: CliRun) -> None:
+    a_file = tmp_path / "plain-file"
+    a_file.write_text("x")
+    result = cli("init", a_file / "study")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.output
