@@ -22,6 +22,7 @@ from fieldkit.core.guard import GuardEvent, GuardTracker
 from fieldkit.core.models import InterviewStatus
 from fieldkit.core.participants import require_consent
 from fieldkit.errors import AudioError, FieldkitError
+from fieldkit.processes import still_running
 from fieldkit.services.interviews import check_wave, end_interview, next_wave, start_interview
 from fieldkit.services.live_guard import LiveGuard, LiveStatus
 from fieldkit.services.participants import get_participant
@@ -277,24 +278,14 @@ class RecoveredRecording:
     repaired: bool
 
 
-def _process_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    if pid == os.getpid():
-        return False  # our own row from before a restart of this very process cannot be live
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def interrupted_recordings(study: Study) -> list[RecordingRow]:
     """Rows still marked "recording" whose recording process is gone."""
     rows = Recordings(study.db).with_status("recording")
-    return [row for row in rows if not _process_alive(row.pid)]
+    return [row for row in rows if not still_running(row.pid, _epoch(row.started_at))]
+
+
+def _epoch(iso: str | None) -> float | None:
+    return dt.datetime.fromisoformat(iso).timestamp() if iso else None
 
 
 def recover_interrupted(study: Study) -> list[RecoveredRecording]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from fieldkit.core.audit import AuditReport
 from fieldkit.core.models import InterviewStatus, Segment
 from fieldkit.errors import FieldkitError
+from fieldkit.processes import process_alive
 from fieldkit.services.interviews import check_wave
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
@@ -108,22 +109,10 @@ def enqueue(study: Study, interview: InterviewRow, model: str | None = None) -> 
 
 def requeue_stale_jobs(study: Study) -> int:
     """Jobs a dead worker left "running" go back to the queue (resume after a crash or restart)."""
-    stale = [j for j in Jobs(study.db).with_status("running") if not _alive(j.worker_pid)]
+    stale = [j for j in Jobs(study.db).with_status("running") if not process_alive(j.worker_pid)]
     for job in stale:
         Jobs(study.db).update(job.id, status="queued", progress=0.0, worker_pid=None)
     return len(stale)
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- the worker side -------------------------------------------------------------------------

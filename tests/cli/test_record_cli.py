@@ -154,3 +154,27 @@ def test_import_rejects_a_bad_channel_map(demo_dir: Path, cli: CliRun, tone: Pat
     assert result.exit_code == 1
     assert "channel map" in result.stderr
     assert interviews(cli, demo_dir) == []
+
+
+def test_a_recording_from_before_a_restart_is_recovered_even_if_its_pid_is_reused(
+    demo_dir: Path, cli: CliRun, tone: Path
+) -> None:
+    from fieldkit.processes import boot_time
+    from fieldkit.store.repo import Recordings
+
+    assert (
+        cli("record", PID, "--input", tone, "--seconds", "0.5", "--study", demo_dir).exit_code == 0
+    )
+    study = open_study(demo_dir)
+    [row] = Recordings(study.db).for_interview(1)
+    booted = boot_time()
+    assert booted is not None
+    # As if the laptop lost power mid-recording: the row still says "recording", and its PID
+    # now belongs to a live process (ours) after the restart.
+    Recordings(study.db).update(
+        row.id, status="recording", pid=os.getpid(), started_at="2000-01-01T00:00:00+00:00"
+    )
+    study.db["interviews"].update(1, {"status": "in progress"})
+    result = cli("interviews", "--study", demo_dir)
+    assert "recovered an interrupted recording" in result.stderr
+    assert Recordings(study.db).get(row.id).status == "interrupted"
