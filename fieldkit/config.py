@@ -32,6 +32,34 @@ class TranscriptionSettings:
     live_guard: bool = True
 
 
+# Paragraphs are separated by blank lines; a single line break inside a paragraph is a space.
+DEFAULT_COVER_NOTE = """Dear {participant},
+
+Thank you for taking part in the {study} ({wave} interview). This is the transcript of
+our conversation. Please read it. You may delete anything you would rather we did not use, and
+add anything you would like to say.
+
+Please leave the start of each turn, such as "[00:12] Interviewer:", as it is and write your
+changes after it. Please also leave the document ID at the end as it is.
+
+Please send it back to us by {deadline}. If you have no changes, you can simply tell us that you
+approve it.
+"""
+
+COVER_NOTE_FIELDS = frozenset({"participant", "wave", "deadline", "study"})
+WITHDRAWN_DATA_CHOICES = ("keep", "delete")
+
+
+@dataclass(frozen=True)
+class ApprovalSettings:
+    """[approval] in study.toml: the study's policy for returning transcripts to participants."""
+
+    response_days: int = 14
+    no_response_counts_as_approval: bool = False
+    withdrawn_data: str = "keep"  # keep | delete: what a withdrawal does to the interview's data
+    cover_note: str = DEFAULT_COVER_NOTE
+
+
 @dataclass(frozen=True)
 class StudyConfig:
     title: str
@@ -45,6 +73,7 @@ class StudyConfig:
     schedule: str = f"schedules/{DEFAULT_SCHEDULE}"
     recording: RecordingSettings = field(default_factory=RecordingSettings)
     transcription: TranscriptionSettings = field(default_factory=TranscriptionSettings)
+    approval: ApprovalSettings = field(default_factory=ApprovalSettings)
     # Anything later issues add (approval policy, de-identification) rides along untouched.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -84,6 +113,12 @@ def config_to_toml(config: StudyConfig) -> str:
             "live_guard": config.transcription.live_guard,
             "models": dict(config.transcription.models),
         },
+        "approval": {
+            "response_days": config.approval.response_days,
+            "no_response_counts_as_approval": config.approval.no_response_counts_as_approval,
+            "withdrawn_data": config.approval.withdrawn_data,
+            "cover_note": config.approval.cover_note,
+        },
     }
     data.update(config.extra)
     header = (
@@ -91,7 +126,7 @@ def config_to_toml(config: StudyConfig) -> str:
         "# participant_id_template fields: {number} (one running number across roles),\n"
         "# {role} and {site}.\n\n"
     )
-    return header + tomli_w.dumps(data)
+    return header + tomli_w.dumps(data, multiline_strings=True)
 
 
 def write_config(path: Path, config: StudyConfig) -> None:
@@ -144,7 +179,7 @@ def _parse(raw: dict[str, Any], path: Path) -> StudyConfig:
         live_guard=reader.boolean(tr, "transcription.live_guard", True),
     )
     guard = reader.table("guard", required=False)
-    known = {"study", "roles", "guard", "recording", "transcription"}
+    known = {"study", "roles", "guard", "recording", "transcription", "approval"}
     return StudyConfig(
         title=title,
         ethics_reference=reader.string(study, "study.ethics_reference", ""),
@@ -157,8 +192,37 @@ def _parse(raw: dict[str, Any], path: Path) -> StudyConfig:
         schedule=reader.string(study, "study.schedule", f"schedules/{DEFAULT_SCHEDULE}"),
         recording=recording,
         transcription=transcription,
+        approval=_approval(reader),
         extra={k: v for k, v in raw.items() if k not in known},
     )
+
+
+def _approval(reader: _Reader) -> ApprovalSettings:
+    table = reader.table("approval", required=False)
+    settings = ApprovalSettings(
+        response_days=reader.integer(table, "approval.response_days", 14),
+        no_response_counts_as_approval=reader.boolean(
+            table, "approval.no_response_counts_as_approval", False
+        ),
+        withdrawn_data=reader.string(table, "approval.withdrawn_data", "keep"),
+        cover_note=reader.string(table, "approval.cover_note", DEFAULT_COVER_NOTE),
+    )
+    if not 1 <= settings.response_days <= 365:
+        raise reader.problem("approval.response_days", "must be between 1 and 365 days")
+    if settings.withdrawn_data not in WITHDRAWN_DATA_CHOICES:
+        raise reader.problem("approval.withdrawn_data", 'must be "keep" or "delete"')
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(settings.cover_note) if name}
+    except ValueError as exc:
+        raise reader.problem("approval.cover_note", f"is not a valid template ({exc})") from None
+    unknown = fields - COVER_NOTE_FIELDS
+    if unknown:
+        raise reader.problem(
+            "approval.cover_note",
+            f"uses unknown field(s) {', '.join(sorted(unknown))}: "
+            "only {participant}, {wave}, {deadline} and {study}",
+        )
+    return settings
 
 
 def _check_template(template: str, path: Path) -> None:

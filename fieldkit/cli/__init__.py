@@ -69,9 +69,29 @@ def main(
 
 
 def _register() -> None:
-    from fieldkit.cli import participants, record, schedule, study, transcripts
+    from fieldkit.cli import (
+        approval,
+        deid,
+        export,
+        participants,
+        record,
+        report,
+        schedule,
+        study,
+        transcripts,
+    )
 
-    for module in (study, participants, schedule, record, transcripts):
+    for module in (
+        study,
+        participants,
+        schedule,
+        record,
+        transcripts,
+        approval,
+        deid,
+        export,
+        report,
+    ):
         for command in module.COMMANDS:
             main.add_command(command)
 

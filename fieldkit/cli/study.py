@@ -32,13 +32,15 @@ def init_command(directory: Path, title: str | None, actor: str | None) -> None:
 @click.option(
     "--no-app", is_flag=True, help="Make the demo study and print its folder; do not open the app."
 )
-def demo_command(directory: Path | None, no_app: bool) -> None:
+@click.option("--empty", is_flag=True, help="Participants only: no interviews or transcripts yet.")
+def demo_command(directory: Path | None, no_app: bool, empty: bool) -> None:
     """Make a throw-away demo study and open the app on it.
 
-    In the app, recording plays the bundled demo interview through the virtual microphone, so
-    everything works on a machine with no microphone.
+    Five participants wait to be interviewed; five more have transcripts at each point of review
+    and approval. In the app, recording plays the bundled demo interview through the virtual
+    microphone, so everything works on a machine with no microphone.
     """
-    study = build_demo_study(directory)
+    study = build_demo_study(directory, transcripts=not empty)
     click.echo(f"demo study: {study.root}")
     if not no_app:
         run_app(study, input_file=demo_interview_audio())

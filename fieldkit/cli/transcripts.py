@@ -165,6 +165,34 @@ def transcript_show(
         click.echo(f"[{format_clock(start)}] {label}: {text.strip()}")
 
 
+@transcript_group.command("history")
+@click.argument("participant_id", metavar="PID")
+@click.option("--wave", metavar="W", help="Interview wave (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@with_study
+def transcript_history(study: Study, participant_id: str, wave: str | None, as_json: bool) -> None:
+    """Every revision: who made it, when, and what changed (revision 0 = machine transcript)."""
+    from fieldkit.services.revisions import revision_history
+    from fieldkit.services.transcription import find_interview
+
+    interview = find_interview(study, participant_id, wave)
+    history = revision_history(study, interview)
+    if as_json:
+        echo_json([h.to_json() for h in history])
+        return
+    if not history:
+        raise FieldkitError(
+            f"interview {interview.participant_id} ({interview.wave}) has no transcript yet",
+            f"run: fieldkit transcribe {interview.participant_id}",
+        )
+    click.echo(f"# {interview.participant_id} · {interview.wave}")
+    for h in history:
+        click.echo(
+            f"{h.revision:>3}  {h.created_at}  {h.kind:<12} {h.created_by or '-':<16} {h.summary}"
+        )
+    click.echo(f"see one: fieldkit transcript show {interview.participant_id} --revision N")
+
+
 @click.command("audit")
 @click.argument("participant_id", metavar="PID")
 @click.option("--wave", metavar="W", help="Interview wave (default: the latest).")

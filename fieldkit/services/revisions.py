@@ -4,10 +4,13 @@ and every revision stay retrievable forever."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from fieldkit.core.models import Segment
 from fieldkit.errors import FieldkitError
 from fieldkit.services.study import Study, now_iso
+from fieldkit.store.approvals import RevisionNotes
 from fieldkit.store.repo import InterviewRow, TranscriptRow, Transcripts
 
 REVISION_KINDS = ("machine", "review", "participant", "deidentified")
@@ -39,7 +42,7 @@ def save_revision(
     with study.transaction():
         previous = latest_revision(study, interview)
         revision = previous.revision + 1
-        repo.add(
+        transcript_id = repo.add(
             interview.id,
             revision=revision,
             kind=kind,
@@ -51,6 +54,7 @@ def save_revision(
             channels=previous.channels,
             speakers_known=int(previous.speakers_known),
         )
+        RevisionNotes(study.db).put(transcript_id, summary)
         study.audit(
             "transcript revised",
             interview.participant_id,
@@ -62,3 +66,50 @@ def save_revision(
     saved = repo.revision(interview.id, revision)
     assert saved is not None
     return saved
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    """One line of `fieldkit transcript history`: who made which revision when, and what
+    changed (never the text itself)."""
+
+    revision: int
+    kind: str
+    created_at: str
+    created_by: str | None
+    summary: str
+    segments: int
+    words: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "kind": self.kind,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+            "summary": self.summary,
+            "segments": self.segments,
+            "words": self.words,
+        }
+
+
+def revision_history(study: Study, interview: InterviewRow) -> list[RevisionInfo]:
+    repo = Transcripts(study.db)
+    rows = repo.for_interview(interview.id)
+    notes = RevisionNotes(study.db).for_transcripts([r.id for r in rows])
+    history: list[RevisionInfo] = []
+    for row in rows:
+        segments = repo.segments(row.id)
+        summary = notes.get(row.id) or ("machine transcript" if row.kind == "machine" else "")
+        history.append(
+            RevisionInfo(
+                revision=row.revision,
+                kind=row.kind,
+                created_at=row.created_at,
+                created_by=row.created_by,
+                summary=summary,
+                segments=len(segments),
+                words=sum(len(s.text.split()) for s in segments),
+            )
+        )
+    return history

@@ -40,7 +40,13 @@ def model_choice(study: Study, model: str | None) -> tuple[str, Path]:
 
 
 def transcript_state(study: Study, interview_id: int) -> str:
-    """What `fieldkit interviews` shows: none, queued, transcribing 40%, failed, transcribed."""
+    """What `fieldkit interviews` shows: none, queued, transcribing 40%, failed, transcribed,
+    and once the transcript has an approval state (reviewed, sent to participant …), that."""
+    from fieldkit.services.approval import stored_state  # approval builds on this module
+
+    approval = stored_state(study, interview_id)
+    if approval is not None:
+        return approval
     transcripts = Transcripts(study.db).for_interview(interview_id)
     if transcripts:
         return "transcribed" if len(transcripts) == 1 else f"revision {transcripts[-1].revision}"

@@ -179,6 +179,61 @@ def m002_transcripts(db: sqlite_utils.Database) -> None:
 
 def m003_approval(db: sqlite_utils.Database) -> None:
     """Review and the participant approval workflow (issue 5)."""
+    # One row per interview once its transcript has moved past "needs review" (before that the
+    # state is derived: a machine transcript and no row = needs review).
+    db["approvals"].create(
+        {
+            "interview_id": int,
+            "state": str,  # core.workflow.TranscriptState values
+            "since": str,  # ISO date-time of the last move
+            "revision": int,  # the revision the state is about (signed off, sent, returned)
+            "deadline": str,  # ISO date: the participant's last day to respond (when sent)
+            "updated_by": str,
+        },
+        pk="interview_id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+        not_null={"state", "since"},
+    )
+    db["approval_moves"].create(
+        {
+            "id": int,
+            "interview_id": int,
+            "from_state": str,
+            "to_state": str,
+            "at": str,
+            "actor": str,
+            "revision": int,
+            "note": str,  # what happened, never transcript text
+        },
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+        not_null={"interview_id", "to_state", "at"},
+    )
+    db["approval_moves"].create_index(["interview_id", "id"])
+    # Every participant's copy written: a returned file is matched to one by its fingerprint.
+    db["approval_sends"].create(
+        {
+            "id": int,
+            "interview_id": int,
+            "revision": int,
+            "sent_at": str,
+            "deadline": str,
+            "fingerprint": str,  # sha256 (hex, shortened) of the sent turns
+            "format": str,  # docx | txt
+            "file_name": str,
+            "turns": int,
+        },
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+        not_null={"interview_id", "revision", "sent_at", "fingerprint"},
+    )
+    db["approval_sends"].create_index(["interview_id", "fingerprint"])
+    # What each revision changed, for `fieldkit transcript history` (no transcript text).
+    db["revision_notes"].create(
+        {"transcript_id": int, "summary": str},
+        pk="transcript_id",
+        foreign_keys=[("transcript_id", "transcripts", "id")],
+    )
 
 
 def m004_deidentification(db: sqlite_utils.Database) -> None:
@@ -234,6 +289,17 @@ def m004_deidentification(db: sqlite_utils.Database) -> None:
         not_null={"interview_id", "transcript_id", "segment_idx", "start", "end", "decision"},
     )
     db["deid_suggestions"].create_index(["transcript_id", "segment_idx", "start"], unique=True)
+    # Suggestions and keys hold what was said: whoever deletes a transcript (a withdrawal with
+    # the delete policy) takes them along, without having to know about them.
+    db.execute(
+        "CREATE TRIGGER transcripts_deid_bd BEFORE DELETE ON transcripts BEGIN "
+        "DELETE FROM deid_suggestions WHERE transcript_id = old.id; END"
+    )
+    db.execute(
+        "CREATE TRIGGER transcripts_deid_ad AFTER DELETE ON transcripts BEGIN "
+        "DELETE FROM deid_keys WHERE interview_id = old.interview_id AND NOT EXISTS "
+        "(SELECT 1 FROM transcripts WHERE interview_id = old.interview_id); END"
+    )
     db["exports"].create(
         {
             "id": int,

@@ -28,7 +28,7 @@ UNCONSENTED = "INTSTA004-CLIN"
 @pytest.fixture
 def demo_dir(tmp_path: Path, cli: CliRun) -> Path:
     root = tmp_path / "demo"
-    assert cli("demo", "--no-app", "--dir", root).exit_code == 0
+    assert cli("demo", "--no-app", "--empty", "--dir", root).exit_code == 0
     return root
 
 

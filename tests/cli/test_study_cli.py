@@ -175,7 +175,7 @@ def test_interviews_json_lists_started_interviews(demo_dir: Path, cli: CliRun) -
 @pytest.fixture
 def demo_dir(tmp_path: Path, cli: CliRun) -> Path:
     root = tmp_path / "demo"
-    result = cli("demo", "--no-app", "--dir", root)
+    result = cli("demo", "--no-app", "--empty", "--dir", root)
     assert result.exit_code == 0, result.output
     return root
 

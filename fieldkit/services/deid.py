@@ -1,0 +1,320 @@
+"""De-identification of approved transcripts: the study's identifier list, suggestions the
+reviewer accepts or rejects, and the de-identified revision with its key.
+
+The flow (CLI `fieldkit deidentify`, and the identifiers screen in the app):
+1. `start_review` finds identifiers in the latest approved text of an interview (the latest
+   revision that is not itself de-identified) and stores them as suggestions, keeping decisions
+   already taken on the same spans;
+2. `decide` (one at a time) or `accept_all`;
+3. `finish` saves the text with the accepted replacements as a new revision of kind
+   "deidentified" and adds the placeholders to the interview's key (placeholder → original).
+   The key lives in the study database only: exports read revisions, never the key.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from fieldkit.core.deid import (
+    LIST_CATEGORIES,
+    Category,
+    Identifier,
+    apply,
+    key_of,
+    remaining_identifiers,
+    suggest,
+)
+from fieldkit.core.models import Segment
+from fieldkit.core.workflow import TranscriptState, is_ready_for_analysis
+from fieldkit.errors import AudioError, FieldkitError, WorkflowError
+from fieldkit.services.revisions import save_revision
+from fieldkit.services.study import Study, now_iso
+from fieldkit.services.transcription import find_interview
+from fieldkit.store.deid_repo import (
+    DeidKeys,
+    IdentifierRow,
+    Identifiers,
+    KeyEntry,
+    SuggestionRow,
+    Suggestions,
+)
+from fieldkit.store.repo import InterviewRow, Interviews, Recordings, TranscriptRow, Transcripts
+
+DEIDENTIFIED = "deidentified"
+DEMO_IDENTIFIERS = (("Diane", Category.PERSON), ("Riverton", Category.PLACE))
+MIN_IDENTIFIER_LENGTH = 2  # a one-letter "identifier" would replace every "I" and "a"
+
+
+# -- the approval state (issue 5 owns it; this is the one place that reads it) ----------------
+
+
+def approval_state_of(study: Study, interview_id: int) -> TranscriptState:
+    from fieldkit.services.approval import approval_state
+
+    return approval_state(study, interview_id)
+
+
+def approval_states_seen(study: Study, interview_id: int) -> set[str]:
+    """Every approval state the transcript has been in (the report counts returned, edited)."""
+    from fieldkit.services.approval import states_seen
+
+    return states_seen(study, interview_id)
+
+
+def no_response_counts_as_approval(study: Study) -> bool:
+    return study.config.approval.no_response_counts_as_approval
+
+
+def ready_for_analysis(study: Study, interview: InterviewRow) -> bool:
+    """Approved (or, where the study's policy says so, unanswered): may be de-identified."""
+    if Transcripts(study.db).revision(interview.id) is None:
+        return False
+    state = approval_state_of(study, interview.id)
+    return is_ready_for_analysis(state, no_response_counts_as_approval(study))
+
+
+def require_ready(study: Study, interview: InterviewRow) -> None:
+    if ready_for_analysis(study, interview):
+        return
+    name = f"{interview.participant_id} ({interview.wave})"
+    if Transcripts(study.db).revision(interview.id) is None:
+        raise WorkflowError(
+            f"interview {name} has no transcript yet",
+            f"fieldkit transcribe {interview.participant_id}",
+        )
+    state = approval_state_of(study, interview.id)
+    raise WorkflowError(
+        f"the transcript of {name} is {state.value!r}, not approved",
+        "only approved transcripts are de-identified and exported; see fieldkit approval status",
+    )
+
+
+def analysis_interviews(study: Study) -> list[InterviewRow]:
+    """Every interview whose transcript is ready for analysis, in interview order."""
+    return [i for i in Interviews(study.db).all() if ready_for_analysis(study, i)]
+
+
+# -- the identifier list ---------------------------------------------------------------------
+
+
+def list_identifiers(study: Study) -> list[IdentifierRow]:
+    return Identifiers(study.db).all()
+
+
+def parse_category(category: str) -> Category:
+    wanted = category.strip().lower()
+    if wanted == "organization":  # both spellings are common
+        wanted = "organisation"
+    for choice in LIST_CATEGORIES:
+        if choice.value == wanted:
+            return choice
+    names = "|".join(c.value for c in LIST_CATEGORIES)
+    raise FieldkitError(f"unknown identifier category {category!r}", f"choose one of {names}")
+
+
+def add_identifier(study: Study, text: str, category: str) -> IdentifierRow:
+    cleaned = " ".join(text.split())
+    if len(cleaned) < MIN_IDENTIFIER_LENGTH:
+        raise FieldkitError(
+            f"identifier {text!r} is too short",
+            f"give at least {MIN_IDENTIFIER_LENGTH} characters, e.g. a full first name",
+        )
+    chosen = parse_category(category)
+    repo = Identifiers(study.db)
+    existing = repo.find(cleaned)
+    if existing is not None:
+        raise FieldkitError(
+            f"{existing.text!r} is already on the identifier list ({existing.category.value})",
+            "nothing changed",
+        )
+    with study.transaction():
+        repo.add(cleaned, chosen, study.actor, now_iso())
+        # The identifier itself is sensitive: the audit log records only that one was added.
+        study.audit("identifier added", category=chosen.value)
+    row = repo.find(cleaned)
+    assert row is not None
+    return row
+
+
+def remove_identifier(study: Study, text: str) -> IdentifierRow:
+    repo = Identifiers(study.db)
+    row = repo.find(" ".join(text.split()))
+    if row is None:
+        raise FieldkitError(
+            f"{text!r} is not on the identifier list", "see fieldkit identifiers list"
+        )
+    with study.transaction():
+        repo.delete(row.id)
+        study.audit("identifier removed", category=row.category.value)
+    return row
+
+
+def add_demo_identifiers(study: Study) -> None:
+    """The names in the demo interview ("Diane", "Riverton"), for `fieldkit demo`."""
+    for text, category in DEMO_IDENTIFIERS:
+        if Identifiers(study.db).find(text) is None:
+            add_identifier(study, text, category.value)
+
+
+def _identifiers(study: Study) -> list[Identifier]:
+    return [row.identifier for row in list_identifiers(study)]
+
+
+# -- reviewing suggestions -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeidReview:
+    """Suggestions for one interview's approved text, with the decisions taken so far."""
+
+    interview: InterviewRow
+    source: TranscriptRow  # the revision being de-identified
+    segments: list[Segment]
+    items: list[SuggestionRow]
+
+    @property
+    def pending(self) -> list[SuggestionRow]:
+        return [i for i in self.items if i.decision == "pending"]
+
+    @property
+    def accepted(self) -> list[SuggestionRow]:
+        return [i for i in self.items if i.decision == "accepted"]
+
+    @property
+    def rejected(self) -> list[SuggestionRow]:
+        return [i for i in self.items if i.decision == "rejected"]
+
+
+@dataclass(frozen=True)
+class DeidResult:
+    revision: TranscriptRow
+    replaced: int
+    rejected: int
+    by_category: dict[str, int]
+
+
+def approved_text(study: Study, interview: InterviewRow) -> TranscriptRow:
+    """The latest revision that is not itself a de-identified one."""
+    rows = [r for r in Transcripts(study.db).for_interview(interview.id) if r.kind != DEIDENTIFIED]
+    if not rows:
+        raise WorkflowError(
+            f"interview {interview.participant_id} ({interview.wave}) has no transcript yet",
+            f"fieldkit transcribe {interview.participant_id}",
+        )
+    return rows[-1]
+
+
+def start_review(study: Study, participant_id: str, wave: str | None = None) -> DeidReview:
+    interview = find_interview(study, participant_id, wave)
+    return start_review_of(study, interview)
+
+
+def start_review_of(study: Study, interview: InterviewRow) -> DeidReview:
+    require_ready(study, interview)
+    source = approved_text(study, interview)
+    segments = Transcripts(study.db).segments(source.id)
+    key = DeidKeys(study.db).entity_map(interview.id)
+    found = suggest(segments, _identifiers(study), existing_key=key)
+    with study.transaction():
+        Suggestions(study.db).replace_pending(interview.id, source.id, found)
+    return _reload(study, interview, source, segments)
+
+
+def _reload(
+    study: Study, interview: InterviewRow, source: TranscriptRow, segments: list[Segment]
+) -> DeidReview:
+    items = Suggestions(study.db).for_transcript(source.id)
+    return DeidReview(interview, source, segments, items)
+
+
+def reload_review(study: Study, review: DeidReview) -> DeidReview:
+    return _reload(study, review.interview, review.source, review.segments)
+
+
+def decide(study: Study, review: DeidReview, suggestion_id: int, accept: bool) -> DeidReview:
+    if suggestion_id not in {i.id for i in review.items}:
+        raise FieldkitError(f"no suggestion {suggestion_id} in this review", "start it again")
+    decision = "accepted" if accept else "rejected"
+    Suggestions(study.db).decide(suggestion_id, decision, study.actor, now_iso())
+    return reload_review(study, review)
+
+
+def accept_all(study: Study, review: DeidReview) -> DeidReview:
+    with study.transaction():
+        for item in review.pending:
+            Suggestions(study.db).decide(item.id, "accepted", study.actor, now_iso())
+    return reload_review(study, review)
+
+
+def finish(study: Study, review: DeidReview) -> DeidResult:
+    """Save the de-identified revision and extend the key. Every suggestion must be decided."""
+    review = reload_review(study, review)
+    if review.pending:
+        raise FieldkitError(
+            f"{len(review.pending)} suggestion(s) for {review.interview.participant_id} "
+            "are not decided yet",
+            "accept or reject each one (or use --accept-all)",
+        )
+    accepted = [i.suggestion for i in review.accepted]
+    segments = apply(review.segments, accepted)
+    counts = Counter(s.category.value for s in accepted)
+    entries = [
+        KeyEntry(placeholder, category, entity, tuple(forms))
+        for placeholder, (category, entity, forms) in key_of(accepted).items()
+    ]
+    summary = f"de-identified revision {review.source.revision}: {len(accepted)} replacement(s)"
+    with study.transaction():
+        row = save_revision(study, review.interview, segments, kind=DEIDENTIFIED, summary=summary)
+        DeidKeys(study.db).merge(review.interview.id, entries, now_iso())
+        study.audit(
+            "de-identified",
+            review.interview.participant_id,
+            review.interview.id,
+            source_revision=review.source.revision,
+            revision=row.revision,
+            replaced=len(accepted),
+            rejected=len(review.rejected),
+            by_category=dict(counts),
+        )
+    return DeidResult(row, len(accepted), len(review.rejected), dict(counts))
+
+
+def deidentify(
+    study: Study, participant_id: str, wave: str | None = None, accept_everything: bool = True
+) -> DeidResult:
+    """The whole flow in one call (`fieldkit deidentify PID --accept-all`)."""
+    review = start_review(study, participant_id, wave)
+    if accept_everything:
+        review = accept_all(study, review)
+    return finish(study, review)
+
+
+def latest_deidentified(study: Study, interview: InterviewRow) -> TranscriptRow | None:
+    rows = [r for r in Transcripts(study.db).for_interview(interview.id) if r.kind == DEIDENTIFIED]
+    return rows[-1] if rows else None
+
+
+def leftover_identifiers(study: Study, segments: list[Segment]) -> list[str]:
+    """Listed identifiers still in a de-identified text (added to the list after it was made,
+    or rejected by the reviewer): the export warns about them."""
+    text = "\n".join(s.text for s in segments)
+    return remaining_identifiers(text, _identifiers(study))
+
+
+# -- audio for the review --------------------------------------------------------------------
+
+
+def turn_audio(
+    study: Study, interview: InterviewRow, start: float, end: float
+) -> tuple[Path, float, float]:
+    """The recording holding interview time `start`, and the range in that recording's time."""
+    for rec in Recordings(study.db).for_interview(interview.id):
+        length = rec.duration_s or 0.0
+        if rec.offset_s <= start < rec.offset_s + max(length, 0.001) or not length:
+            return study.paths.absolute(rec.path), start - rec.offset_s, end - rec.offset_s
+    raise AudioError(
+        f"no recording of {interview.participant_id} ({interview.wave}) covers {start:.0f} s",
+        "the text can still be reviewed without sound",
+    )

@@ -1,0 +1,149 @@
+"""Repositories for review and approval: approval states and their history, the copies sent to
+participants, revision notes, and the complete removal of a withdrawn interview's data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.db import NotFoundError
+
+
+@dataclass(frozen=True)
+class ApprovalRow:
+    interview_id: int
+    state: str
+    since: str
+    revision: int | None
+    deadline: str | None
+    updated_by: str | None
+
+
+@dataclass(frozen=True)
+class MoveRow:
+    id: int
+    interview_id: int
+    from_state: str | None
+    to_state: str
+    at: str
+    actor: str | None
+    revision: int | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class SendRow:
+    id: int
+    interview_id: int
+    revision: int
+    sent_at: str
+    deadline: str | None
+    fingerprint: str
+    format: str | None
+    file_name: str | None
+    turns: int | None
+
+
+class Approvals:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def get(self, interview_id: int) -> ApprovalRow | None:
+        try:
+            return ApprovalRow(**self.db["approvals"].get(interview_id))
+        except NotFoundError:
+            return None
+
+    def all(self) -> dict[int, ApprovalRow]:
+        return {r["interview_id"]: ApprovalRow(**r) for r in self.db["approvals"].rows}
+
+    def put(self, interview_id: int, **values: Any) -> None:
+        """Set the interview's current state (call inside the move's transaction)."""
+        self.db["approvals"].upsert({"interview_id": interview_id, **values}, pk="interview_id")
+
+    def add_move(self, interview_id: int, **values: Any) -> None:
+        self.db["approval_moves"].insert({"interview_id": interview_id, **values})
+
+    def moves(self, interview_id: int) -> list[MoveRow]:
+        rows = self.db["approval_moves"].rows_where(
+            "interview_id = ?", [interview_id], order_by="id"
+        )
+        return [MoveRow(**r) for r in rows]
+
+    def add_send(self, interview_id: int, **values: Any) -> int:
+        return int(
+            self.db["approval_sends"].insert({"interview_id": interview_id, **values}).last_pk
+        )
+
+    def sends(self, interview_id: int) -> list[SendRow]:
+        rows = self.db["approval_sends"].rows_where(
+            "interview_id = ?", [interview_id], order_by="id"
+        )
+        return [SendRow(**r) for r in rows]
+
+
+class RevisionNotes:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.table = db.table("revision_notes")
+
+    def put(self, transcript_id: int, summary: str) -> None:
+        self.table.upsert({"transcript_id": transcript_id, "summary": summary}, pk="transcript_id")
+
+    def for_transcripts(self, transcript_ids: list[int]) -> dict[int, str]:
+        if not transcript_ids:
+            return {}
+        marks = ", ".join("?" for _ in transcript_ids)
+        rows = self.table.rows_where(f"transcript_id in ({marks})", transcript_ids)
+        return {r["transcript_id"]: r["summary"] or "" for r in rows}
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    """What was removed (counts and stored paths only: never content)."""
+
+    transcripts: int
+    segments: int
+    words: int
+    jobs: int
+    events: int
+    recordings: int
+    recording_paths: tuple[str, ...]
+
+
+def purge_interview_content(db: sqlite_utils.Database, interview_id: int) -> PurgeCounts:
+    """Delete everything an interview holds that carries what was said: transcripts (every
+    revision), their segments and words, jobs, events with text (notes, guard contexts, markers
+    with labels) and the recordings' rows. The interview row and its approval state stay, so the
+    study still shows that the participant withdrew. Call inside a transaction; the caller
+    deletes the audio files after it commits."""
+    segment_ids = "select s.id from segments s join transcripts t on t.id = s.transcript_id "
+    segment_ids += "where t.interview_id = ?"
+    words = db.execute(
+        f"delete from words where segment_id in ({segment_ids})", [interview_id]
+    ).rowcount
+    segments = db.execute(
+        "delete from segments where transcript_id in "
+        "(select id from transcripts where interview_id = ?)",
+        [interview_id],
+    ).rowcount
+    db.execute(
+        "delete from revision_notes where transcript_id in "
+        "(select id from transcripts where interview_id = ?)",
+        [interview_id],
+    )
+    transcripts = db.execute(
+        "delete from transcripts where interview_id = ?", [interview_id]
+    ).rowcount
+    jobs = db.execute("delete from jobs where interview_id = ?", [interview_id]).rowcount
+    events = db.execute(
+        "delete from interview_events where interview_id = ? and text is not null",
+        [interview_id],
+    ).rowcount
+    paths = tuple(
+        r["path"] for r in db["recordings"].rows_where("interview_id = ?", [interview_id])
+    )
+    recordings = db.execute(
+        "delete from recordings where interview_id = ?", [interview_id]
+    ).rowcount
+    return PurgeCounts(transcripts, segments, words, jobs, events, recordings, paths)
