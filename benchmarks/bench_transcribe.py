@@ -120,9 +120,32 @@ def build_interview(minutes: float, folder: Path) -> tuple[Path, list[dict[str, 
 # --- scoring -------------------------------------------------------------------------------------
 
 
+# Spellings that are the same words: contractions and British/American forms are not errors.
+EQUIVALENT = {
+    "i'm": "i am",
+    "it's": "it is",
+    "that's": "that is",
+    "i've": "i have",
+    "we're": "we are",
+    "you're": "you are",
+    "don't": "do not",
+    "didn't": "did not",
+    "can't": "cannot",
+    "there's": "there is",
+    "what's": "what is",
+    "she's": "she is",
+    "he's": "he is",
+    "programme": "program",
+    "okay": "ok",
+    "mm": "mm",
+    "mhm": "mm",
+    "hmm": "mm",
+}
+
+
 def normalise(text: str) -> list[str]:
-    text = text.lower().replace("-", " ")
-    return re.sub(r"[^a-z0-9' ]+", " ", text).split()
+    text = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " "))
+    return " ".join(EQUIVALENT.get(word, word) for word in text.split()).split()
 
 
 def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
@@ -170,7 +193,22 @@ def speaker_accuracy(words: Sequence[dict[str, Any]], reference: Sequence[dict[s
 # --- variants (each runs in its own subprocess) --------------------------------------------------
 
 
-def run_variant(variant: str, audio: Path, model_dir: Path, batch_size: int) -> dict[str, Any]:
+def run_variant(
+    variant: str, audio: Path, model_dir: Path, batch_size: int, repeat: int = 1
+) -> dict[str, Any]:
+    """Load once, transcribe `repeat` times and keep the fastest (the machine may be shared)."""
+    runs = [_run_once(variant, audio, model_dir, batch_size) for _ in range(repeat)]
+    best = min(runs, key=lambda run: run["transcribe_s"])
+    best["load_s"] = runs[0]["load_s"]
+    best["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    best["all_s"] = [round(run["transcribe_s"], 2) for run in runs]
+    return best
+
+
+def _run_once(variant: str, audio: Path, model_dir: Path, batch_size: int) -> dict[str, Any]:
+    from fieldkit.transcribe.engine import EngineOptions
+
+    defaults = EngineOptions()
     os.environ["HF_HUB_OFFLINE"] = "1"
     started = time.perf_counter()
     if variant.startswith("fieldkit"):
@@ -193,10 +231,10 @@ def run_variant(variant: str, audio: Path, model_dir: Path, batch_size: int) -> 
         loaded = time.perf_counter()
         samples = decode_audio(str(audio))
         if variant == "fw-batched":
-            segments, _ = BatchedInferencePipeline(model).transcribe(
+            segments, _ = BatchedInferencePipeline(model).transcribe(  # fieldkit's settings
                 samples,
                 batch_size=batch_size,
-                beam_size=1,
+                beam_size=defaults.beam_size,
                 word_timestamps=True,
                 vad_filter=True,
                 language="en",
@@ -213,12 +251,13 @@ def run_variant(variant: str, audio: Path, model_dir: Path, batch_size: int) -> 
         "variant": variant,
         "load_s": loaded - started,
         "transcribe_s": finished - loaded,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "words": words,
     }
 
 
-def spawn(variant: str, audio: Path, model_dir: Path, batch_size: int) -> dict[str, Any]:
+def spawn(
+    variant: str, audio: Path, model_dir: Path, batch_size: int, repeat: int
+) -> dict[str, Any]:
     command = [
         sys.executable,
         __file__,
@@ -230,6 +269,8 @@ def spawn(variant: str, audio: Path, model_dir: Path, batch_size: int) -> dict[s
         str(model_dir),
         "--batch-size",
         str(batch_size),
+        "--repeat",
+        str(repeat),
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
@@ -290,6 +331,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="model folder (default: bundled tiny.en)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per variant; fastest kept")
     parser.add_argument("--keep", type=Path, help="folder to keep the interview and words in")
     parser.add_argument("--run-variant", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -298,7 +340,7 @@ def main() -> None:
 
     model_dir = resolve_model(args.model)[1]
     if args.run_variant:
-        result = run_variant(args.run_variant, args.audio, model_dir, args.batch_size)
+        result = run_variant(args.run_variant, args.audio, model_dir, args.batch_size, args.repeat)
         print(json.dumps(result))
         return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="fk-bench-"))
@@ -311,9 +353,9 @@ def main() -> None:
         print(f"built {audio} in {time.perf_counter() - started:.1f} s", flush=True)
     results = []
     for variant in args.variants.split(","):
-        results.append(spawn(variant, audio, model_dir, args.batch_size))
+        results.append(spawn(variant, audio, model_dir, args.batch_size, args.repeat))
         (folder / f"words-{variant}.json").write_text(json.dumps(results[-1]["words"]))
-        print(f"  {variant}: {results[-1]['transcribe_s']:.1f} s", flush=True)
+        print(f"  {variant}: {results[-1]['all_s']} s", flush=True)
     summarise(results, reference, audio_duration(audio))
 
 

@@ -55,7 +55,7 @@ class TranscriptionCancelled(TranscriptionError):
 
 @dataclass(frozen=True)
 class EngineOptions:
-    beam_size: int = 1
+    beam_size: int = 5  # batched beam 5 measured as fast as beam 1 here (fewer loops), fewer errors
     batched: bool = True
     batch_size: int = 8
     vad: bool = True
@@ -63,6 +63,9 @@ class EngineOptions:
     cpu_threads: int = 0  # 0: CTranslate2's default (all cores here)
     vocabulary: tuple[str, ...] = ()  # study terms, given to the model as hotwords
     language: str | None = None  # None: "en" for English-only models, detected otherwise
+    # Batched: longest stretch of speech (after VAD) decoded as one Whisper window. Whisper's own
+    # 30 s windows often drop the last seconds of speech when a window is full.
+    chunk_length_s: int = 30
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,13 @@ def _run_whisper(
         from faster_whisper import BatchedInferencePipeline
 
         pipeline = BatchedInferencePipeline(model)
-        segments, info = pipeline.transcribe(audio, batch_size=options.batch_size, **common)
+        segments, info = pipeline.transcribe(
+            audio,
+            batch_size=options.batch_size,
+            chunk_length=options.chunk_length_s,
+            clip_timestamps=None if options.vad else _fixed_windows(len(audio), options),
+            **common,
+        )
     else:
         segments, info = model.transcribe(audio, **common)
     return segments, info.language
@@ -228,6 +237,14 @@ class _Clip:
     offset: float  # where the clip starts in the recording
     samples: np.ndarray
     speaker: Speaker
+
+
+def _fixed_windows(samples: int, options: EngineOptions) -> list[dict[str, float]]:
+    """Consecutive windows for batched decoding without VAD (the pipeline needs clip times)."""
+    step = float(options.chunk_length_s)
+    duration = samples / SAMPLERATE
+    starts = np.arange(0.0, duration, step)
+    return [{"start": float(t), "end": float(min(duration, t + step))} for t in starts]
 
 
 def _clip_words(model: WhisperModel, clips: Sequence[_Clip], options: EngineOptions) -> list[Word]:
@@ -330,10 +347,8 @@ def transcribe_recording(
     model = cached_model(model_dir, options)
     audio = load_audio(Path(path))
     report = on_progress or (lambda fraction: None)
-    two_channels = len(audio.channels) == 2 and speaker_map is not None
     try:
-        if two_channels:
-            assert speaker_map is not None
+        if speaker_map is not None and len(audio.channels) == 2:
             segments, language = _two_channel(model, audio, speaker_map, options, report, cancel)
         else:
             segments, language = _mixdown(model, audio, options, report, cancel, share=1.0)
@@ -354,7 +369,7 @@ def transcribe_recording(
 
 
 def _model_name(model_dir: Path) -> str:
-    """ "tiny.en" for the bundled folder (named just "model"), else the folder's name."""
+    """The bundled folder (named just "model") is "tiny.en"; other folders go by their name."""
     try:
         if model_dir.resolve() == bundled_model_dir().resolve():
             return BUNDLED_MODEL_NAME
@@ -407,7 +422,43 @@ def _mixdown(
         else:
             segments.append(segment)
         report(min(1.0, raw.end / duration) * share)
+    if options.batched:
+        _check_cancel(cancel)
+        for start, end in uncovered_speech(segments, _speech_activity(audio.mix), HOP_S):
+            segments += _redo_sequential(model, audio.mix, start, end, options)
+        segments.sort(key=lambda segment: segment.start)
     return segments, language
+
+
+def _speech_activity(mix: np.ndarray) -> np.ndarray:
+    """Per hop: is anybody speaking (energy within 30 dB of the loud speech)?"""
+    energy = speakers.channel_energy(mix, SAMPLERATE, HOP_S)
+    return speakers.own_speech_mask(energy, HOP_S)[:, 0]
+
+
+def uncovered_speech(
+    segments: Sequence[Segment],
+    speaking: np.ndarray,
+    hop_s: float = HOP_S,
+    *,
+    min_gap_s: float = 1.5,
+    min_speech_s: float = 1.0,
+) -> list[tuple[float, float]]:
+    """Gaps between transcribed words that still hold at least `min_speech_s` of speech.
+
+    Batched decoding sometimes stops before the end of a full 30 s window and silently drops the
+    last sentence; such gaps are decoded again so no speech goes missing from the transcript.
+    """
+    words = sorted((w for s in segments for w in s.words), key=lambda w: w.start)
+    edges = [0.0] + [t for w in words for t in (w.start, w.end)] + [len(speaking) * hop_s]
+    gaps = []
+    for gap_start, gap_end in zip(edges[::2], edges[1::2], strict=True):
+        if gap_end - gap_start < min_gap_s:
+            continue
+        hops = speaking[int(gap_start / hop_s) : int(gap_end / hop_s)]
+        if hops.sum() * hop_s >= min_speech_s:
+            gaps.append((round(gap_start, 3), round(gap_end, 3)))
+    return gaps
 
 
 def looks_degenerate(words: Sequence[Word], compression_ratio: float = 0.0) -> bool:
@@ -482,7 +533,8 @@ def _two_channel(
     if not overlaps:
         return speakers.split_by_speaker(mixed), language
     mask = speakers.own_speech_mask(energy, HOP_S)
-    windows = _overlap_windows(overlaps, mixed, mask.any(axis=1), audio.duration_s)
+    anybody = np.asarray(mask.any(axis=1))
+    windows = _overlap_windows(overlaps, mixed, anybody, audio.duration_s)
     kept = _without_words_in(mixed, windows)
     separate = _separate_channels(model, audio, mask, windows, speaker_map, options, cancel)
     segments = speakers.split_by_speaker(kept) + separate

@@ -36,7 +36,8 @@ def channel_energy(audio: np.ndarray, samplerate: int, hop_s: float = DEFAULT_HO
     padded = np.zeros((hops * hop, frames.shape[1]), dtype=np.float32)
     padded[: len(frames)] = frames
     squares = np.square(padded, dtype=np.float32).reshape(hops, hop, frames.shape[1])
-    return np.sqrt(squares.mean(axis=1))
+    rms: np.ndarray = np.sqrt(squares.mean(axis=1))
+    return rms
 
 
 def _hop_span(start: float, end: float, hop_s: float, hops: int) -> slice:
@@ -127,7 +128,8 @@ def own_speech_mask(
     loudest_db = level_db.max(axis=1, keepdims=True)
     reference = np.percentile(power, 99, axis=0)
     floor = np.maximum(reference * 10 ** (floor_db / 10), ABSOLUTE_FLOOR_RMS**2)
-    return (power > floor) & (level_db >= loudest_db - max_gap_db)
+    mask: np.ndarray = (power > floor) & (level_db >= loudest_db - max_gap_db)
+    return mask
 
 
 def overlap_regions(
