@@ -20,6 +20,7 @@ from pathlib import Path
 
 from fieldkit.core.audit import AuditReport
 from fieldkit.core.models import InterviewStatus, Segment
+from fieldkit.core.workflow import TranscriptState
 from fieldkit.errors import FieldkitError
 from fieldkit.processes import process_alive
 from fieldkit.services.interviews import check_wave
@@ -40,16 +41,15 @@ def model_choice(study: Study, model: str | None) -> tuple[str, Path]:
 
 
 def transcript_state(study: Study, interview_id: int) -> str:
-    """What `fieldkit interviews` shows: none, queued, transcribing 40%, failed, transcribed,
-    and once the transcript has an approval state (reviewed, sent to participant …), that."""
+    """What `fieldkit interviews` shows: none, queued, transcribing 40%, failed, then the
+    transcript's review and approval state (needs review, reviewed, sent to participant …)."""
     from fieldkit.services.approval import stored_state  # approval builds on this module
 
     approval = stored_state(study, interview_id)
     if approval is not None:
         return approval
-    transcripts = Transcripts(study.db).for_interview(interview_id)
-    if transcripts:
-        return "transcribed" if len(transcripts) == 1 else f"revision {transcripts[-1].revision}"
+    if Transcripts(study.db).for_interview(interview_id):
+        return TranscriptState.NEEDS_REVIEW.value  # transcribed; nobody has signed it off yet
     job = Jobs(study.db).latest_for(interview_id)
     if job is None:
         return "none"

@@ -3,6 +3,9 @@ behaviour lives in the screens, rules in the services and the core."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -11,12 +14,21 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from fieldkit.core.guard import format_clock
+from fieldkit.errors import FieldkitError
 from fieldkit.services.interviews import InterviewSession
+from fieldkit.services.recording import recover_interrupted
 from fieldkit.services.study import Study
+from fieldkit.services.transcription import start_worker
+from fieldkit.store.repo import Jobs
+from fieldkit.tui.recording_link import RecordingLink
 from fieldkit.tui.screens.base import FieldkitScreen
 from fieldkit.tui.screens.help import HelpScreen, key_rows
 from fieldkit.tui.screens.interview import InterviewScreen
 from fieldkit.tui.screens.queue import QueueScreen
+
+TRANSCRIBER_RETRY_S = 10.0
+START_WAIT_S = 10.0
 
 
 class FieldkitApp(App[None]):
@@ -27,20 +39,89 @@ class FieldkitApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", tooltip="Quit fieldkit (an open interview stays open)"),
+        Binding(
+            "q",
+            "quit",
+            "Quit",
+            tooltip="Quit fieldkit (a recording is stopped and kept; the interview stays open)",
+        ),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="This list of keys"),
     ]
 
     def __init__(self, study: Study, input_file: Path | None = None) -> None:
         super().__init__()
         self.study = study
-        # Recording (a later issue) plays this file as a virtual microphone when it is given.
+        # Recording plays this file as a virtual microphone when it is given (fieldkit --input).
         self.input_file = input_file
         self.title = study.config.title
         self.sub_title = "fieldkit"
+        # The transcription worker process this app started last (it outlives the app: the
+        # queue is in the database, and the worker exits once it is empty).
+        self.transcriber: subprocess.Popen[bytes] | None = None
+        self._transcriber_started = float("-inf")
 
     def on_mount(self) -> None:
+        self.recover_recordings()
         self.push_screen(QueueScreen())
+        self.ensure_transcriber()  # jobs left queued by an earlier session resume now
+
+    def recover_recordings(self) -> None:
+        """Recordings a crash cut off are repaired and registered before anything else."""
+        try:
+            recovered = recover_interrupted(self.study)
+        except (FieldkitError, OSError) as error:
+            problem = error.one_line() if isinstance(error, FieldkitError) else str(error)
+            self.notify(f"Could not check for interrupted recordings: {problem}", severity="error")
+            return
+        for item in recovered:
+            state = "repaired and kept" if item.repaired else "kept"
+            self.notify(
+                f"Recovered an interrupted recording of {item.participant_id} ({item.wave}): "
+                f"{format_clock(item.duration_s)} {state}. The interview is marked interrupted.",
+                severity="warning",
+                timeout=20,
+            )
+
+    def ensure_transcriber(self, just_queued: bool = False) -> None:
+        """Start the transcription worker when jobs wait and ours is not running. Cheap enough to
+        call every second (the queue screen does): one small query, and otherwise a process start
+        at most every few seconds (a worker started by the CLI holds the queue's lock, and ours
+        then exits at once)."""
+        running = self.transcriber is not None and self.transcriber.poll() is None  # reaps it
+        recently = time.monotonic() - self._transcriber_started < TRANSCRIBER_RETRY_S
+        if running or (recently and not just_queued):
+            return
+        if not Jobs(self.study.db).with_status("queued"):
+            return
+        self._transcriber_started = time.monotonic()
+        try:
+            self.transcriber = start_worker(self.study)
+        except OSError as error:
+            self.notify(f"Could not start transcription: {error}", severity="error")
+
+    async def action_quit(self) -> None:
+        """A recording in progress is stopped cleanly (file complete, guard closed) first."""
+        deadline = time.monotonic() + START_WAIT_S
+        while time.monotonic() < deadline and any(
+            isinstance(screen, InterviewScreen) and screen.starting for screen in self.screen_stack
+        ):
+            await asyncio.sleep(0.05)  # a recording being started is stopped once it runs
+        links = [
+            screen.link
+            for screen in self.screen_stack
+            if isinstance(screen, InterviewScreen) and screen.link is not None
+        ]
+        if any(link.capturing for link in links):
+            self.notify("Stopping the recording before quitting…", timeout=3)
+        for link in links:
+            await asyncio.to_thread(self._stop_link, link)
+        self.exit()
+
+    def _stop_link(self, link: RecordingLink) -> None:
+        try:
+            link.stop()
+        finally:
+            self.study.close()  # the connection of this helper thread
 
     def open_interview(self, session: InterviewSession) -> None:
         self.push_screen(InterviewScreen(session))

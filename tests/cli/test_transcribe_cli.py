@@ -82,7 +82,7 @@ def test_audit_finds_the_participant_raised_it_and_the_follow_up(transcribed: Pa
 
 def test_interviews_show_the_transcript_state(transcribed: Path) -> None:
     rows = json.loads(run("interviews", "--json", "--study", transcribed)[1])
-    assert rows[0]["transcript_state"] == "transcribed"
+    assert rows[0]["transcript_state"] == "needs review"
 
 
 def test_machine_transcript_is_never_replaced(transcribed: Path) -> None:

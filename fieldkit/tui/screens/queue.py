@@ -1,4 +1,5 @@
-"""The participant queue: consented participants in consent order, then the rest."""
+"""The participant queue: consented participants in consent order, then the rest, with each
+one's latest interview and its transcript (progress polled from the job queue once a second)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from textual.widgets import DataTable, Footer, Header, Static
 from fieldkit.core.models import ConsentStatus, Participant
 from fieldkit.services.interviews import InterviewSession, list_interviews
 from fieldkit.services.participants import interview_queue
+from fieldkit.services.transcription import transcript_state
+from fieldkit.store.repo import Interviews, Jobs
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
 
-COLUMNS = ("ID", "Site", "Role", "Consent date", "Consent", "Interview")
+COLUMNS = ("ID", "Site", "Role", "Consent date", "Consent", "Interview", "Transcript")
+TRANSCRIPT_COLUMN = "transcript"
+JOB_POLL_S = 1.0
 CONSENT_LABELS = {
     ConsentStatus.CONSENTED: "✓ consented",
     ConsentStatus.PENDING: "no consent yet",
@@ -21,12 +26,28 @@ CONSENT_LABELS = {
 }
 
 
+def transcript_label(state: str) -> str:
+    return "—" if state == "none" else state
+
+
 class QueueScreen(FieldkitScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_interview", "Open interview", tooltip="Open the interview screen"),
+        Binding("a", "open_approvals", "Approvals", tooltip="Review and approval queue"),
+        Binding("D", "deidentify", "De-identify", key_display="D"),
+        Binding("I", "open_identifiers", "Identifiers", key_display="I"),
+        Binding("R", "open_report", "Report", key_display="R"),
     ]
     PALETTE = (
         PaletteEntry("Open interview", "Interview the highlighted participant", "open_interview"),
+        PaletteEntry("Approvals", "Transcripts by review and approval state", "open_approvals"),
+        PaletteEntry(
+            "De-identify", "De-identify the highlighted approved transcript", "deidentify"
+        ),
+        PaletteEntry(
+            "Identifiers", "The study's list of names and places to replace", "open_identifiers"
+        ),
+        PaletteEntry("Report", "The study report with interview durations", "open_report"),
         PaletteEntry("Help", "Show the keys", "app.help"),
         PaletteEntry("Quit", "Leave fieldkit", "app.quit"),
     )
@@ -41,9 +62,17 @@ class QueueScreen(FieldkitScreen):
         yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.latest: dict[int, str] = {}  # interview id → participant, for the interviews shown
+        self.active_jobs: set[int] = set()  # interviews with a queued or running job
+
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
+        table = self.query_one(DataTable)
+        table.add_columns(*COLUMNS[:-1])
+        table.add_column(COLUMNS[-1], key=TRANSCRIPT_COLUMN)
         self.load_queue()
+        self.set_interval(JOB_POLL_S, self.poll_transcripts)
 
     def on_screen_resume(self) -> None:
         self.load_queue()  # back from an interview: its status has changed
@@ -56,27 +85,50 @@ class QueueScreen(FieldkitScreen):
         with self.user_errors():
             for participant in interview_queue(self.study):
                 table.add_row(*self.row(participant, statuses), key=participant.id)
+        self.active_jobs = self.interviews_with_jobs()
         if highlighted is not None and highlighted in table.rows:
             table.move_cursor(row=table.get_row_index(highlighted))
 
-    def interview_statuses(self) -> dict[str, str]:
-        """The latest interview of each participant, e.g. "in progress (commencement)"."""
-        statuses: dict[str, str] = {}
+    def interview_statuses(self) -> dict[str, tuple[str, str]]:
+        """The latest interview of each participant: ("in progress (commencement)", transcript)."""
+        statuses: dict[str, tuple[str, str]] = {}
         for interview in list_interviews(self.study):
             # Status first: it is what matters when the column is cut short at 80 columns.
-            statuses[interview.participant] = f"{interview.status} ({interview.wave})"
+            statuses[interview.participant] = (
+                f"{interview.status} ({interview.wave})",
+                transcript_label(interview.transcript_state),
+            )
+        latest_of = {row.participant_id: row.id for row in Interviews(self.study.db).all()}
+        self.latest = {interview_id: pid for pid, interview_id in latest_of.items()}
         return statuses
 
     @staticmethod
-    def row(participant: Participant, statuses: dict[str, str]) -> tuple[str, ...]:
+    def row(participant: Participant, statuses: dict[str, tuple[str, str]]) -> tuple[str, ...]:
+        interview, transcript = statuses.get(participant.id, ("not started", "—"))
         return (
             participant.id,
             participant.site,
             participant.role,
             participant.consent_date or "—",
             CONSENT_LABELS.get(participant.status, participant.status.value),
-            statuses.get(participant.id, "not started"),
+            interview,
+            transcript,
         )
+
+    def interviews_with_jobs(self) -> set[int]:
+        return {job.interview_id for job in Jobs(self.study.db).with_status("queued", "running")}
+
+    def poll_transcripts(self) -> None:
+        """Redraw the transcript cell of every interview whose job is (or just was) active."""
+        self.fieldkit_app.ensure_transcriber()
+        active = self.interviews_with_jobs()
+        table = self.query_one(DataTable)
+        for interview_id in active | self.active_jobs:
+            participant = self.latest.get(interview_id)
+            if participant is not None and participant in table.rows:
+                state = transcript_label(transcript_state(self.study, interview_id))
+                table.update_cell(participant, TRANSCRIPT_COLUMN, state, update_width=True)
+        self.active_jobs = active
 
     def highlighted_id(self) -> str | None:
         table = self.query_one(DataTable)
@@ -88,6 +140,31 @@ class QueueScreen(FieldkitScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open_interview()
+
+    def action_open_approvals(self) -> None:
+        from fieldkit.tui.screens.approval_queue import ApprovalQueueScreen
+
+        self.app.push_screen(ApprovalQueueScreen())
+
+    def action_open_report(self) -> None:
+        from fieldkit.tui.screens.report import ReportScreen
+
+        self.app.push_screen(ReportScreen())
+
+    def action_open_identifiers(self) -> None:
+        from fieldkit.tui.screens.identifiers import IdentifiersScreen
+
+        self.app.push_screen(IdentifiersScreen())
+
+    def action_deidentify(self) -> None:
+        from fieldkit.tui.screens.identifiers import DeidReviewScreen
+
+        participant_id = self.highlighted_id()
+        interviews = Interviews(self.study.db).for_participant(participant_id or "")
+        if not interviews:
+            self.notify("This participant has no interview to de-identify.", severity="warning")
+            return
+        self.app.push_screen(DeidReviewScreen(interviews[-1]))
 
     def action_open_interview(self) -> None:
         participant_id = self.highlighted_id()
