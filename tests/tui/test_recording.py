@@ -312,8 +312,15 @@ async def test_live_guard_warns_visibly_when_the_interviewer_says_it_first(
         text = shown(app, f"#{banner_id(TERM)}")
         assert re.search(rf"you said {TERM} at 00:0\d before the participant raised it", text)
         assert banner.has_class("-locked")  # still not to be said
-        errors = [m for s, m in notifications(app) if s == "error"]
-        assert any(f"you said {TERM}" in m for m in errors)
+        # the notification is posted as a message: give the app a moment to show it
+        await wait_for(
+            pilot,
+            "the breach notification",
+            lambda: any(
+                sev == "error" and f"you said {TERM}" in m for sev, m in notifications(app)
+            ),
+            2.0,
+        )
         await pilot.press("q")
         await pilot.pause(0.5)
     [breach] = [
