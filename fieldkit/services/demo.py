@@ -19,7 +19,7 @@ from fieldkit.core.workflow import TranscriptState
 from fieldkit.paths import demo_root, shipped_demo_audio
 from fieldkit.services.participants import add_participant, give_consent
 from fieldkit.services.study import Study, init_study, now_iso
-from fieldkit.store.repo import Events, InterviewRow, Transcripts
+from fieldkit.store.repo import Events, InterviewRow
 
 # (site, role, days before today that consent was given, or None for not yet)
 DEMO_PARTICIPANTS: list[tuple[str, str, int | None]] = [
@@ -136,19 +136,10 @@ def add_demo_transcripts(study: Study, today: dt.date) -> None:
 def _store_machine_transcript(
     study: Study, interview: InterviewRow, segments: list[Segment]
 ) -> None:
+    from fieldkit.services.transcription import store_machine_transcript
+
     with study.transaction():
-        Transcripts(study.db).add(
-            interview.id,
-            revision=0,
-            kind="machine",
-            segments=segments,
-            created_at=now_iso(),
-            created_by="fieldkit",
-            model="tiny.en",
-            duration_s=interview.duration_s,
-            channels=2,
-            speakers_known=1,
-        )
+        store_machine_transcript(study, interview, segments, "tiny.en", channels=2)
         for at, topic, question in DEMO_QUESTIONS:
             Events(study.db).add(
                 interview.id, at, "question", now_iso(), topic_id=topic, question_id=question

@@ -173,20 +173,8 @@ def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) ->
             segments += [_shifted(s, rec.offset_s) for s in result.segments]
             channels = max(channels, result.channels)
             done_s += length
-        speakers_known = all(s.speaker.value != "unknown" for s in segments) and bool(segments)
         with study.transaction():
-            Transcripts(study.db).add(
-                interview.id,
-                revision=0,
-                kind="machine",
-                segments=segments,
-                created_at=now_iso(),
-                created_by="fieldkit",
-                model=job.model,
-                duration_s=interview.duration_s,
-                channels=channels,
-                speakers_known=int(speakers_known),
-            )
+            store_machine_transcript(study, interview, segments, job.model or "", channels)
             Jobs(study.db).update(job.id, status="done", progress=1.0, finished_at=now_iso())
             study.audit(
                 "transcribed",
@@ -214,6 +202,26 @@ def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) ->
         words=words,
         seconds=time.monotonic() - started,
     )
+
+
+def store_machine_transcript(
+    study: Study, interview: InterviewRow, segments: Sequence[Segment], model: str, channels: int
+) -> None:
+    """Store revision 0, the machine transcript, which is never changed afterwards."""
+    speakers_known = bool(segments) and all(s.speaker.value != "unknown" for s in segments)
+    with study.transaction():
+        Transcripts(study.db).add(
+            interview.id,
+            revision=0,
+            kind="machine",
+            segments=segments,
+            created_at=now_iso(),
+            created_by="fieldkit",
+            model=model,
+            duration_s=interview.duration_s,
+            channels=channels,
+            speakers_known=int(speakers_known),
+        )
 
 
 def _fail(study: Study, job: JobRow, interview: InterviewRow, message: str) -> None:
