@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner, Result
 from fieldkit.cli import main
 from fieldkit.services.demo import build_demo_study
 from fieldkit.services.study import Study, init_study
+from tests import soundserver
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_TESTDATA = REPO_ROOT.parent / "shared" / "testdata"
@@ -47,3 +49,27 @@ def cli() -> CliRun:
         return runner.invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def sound_server() -> Iterator[soundserver.SoundServer]:
+    """A user-space PulseAudio server: null sink fk_null (default output), its monitor as the
+    default input, and a pipe source fk_mic. No sound card here, yet PortAudio sees real devices.
+
+    Started before this process uses PortAudio for the first time; if something imported
+    sounddevice earlier, PortAudio is re-initialised so it sees the server's devices.
+    """
+    if not soundserver.pulseaudio_available():
+        pytest.skip("the `pulseaudio` binary is not installed (apt-get install pulseaudio)")
+    server = soundserver.start_sound_server()
+    _rescan_portaudio_if_loaded()
+    yield server
+    server.stop()
+    _rescan_portaudio_if_loaded()
+
+
+def _rescan_portaudio_if_loaded() -> None:
+    if "sounddevice" in sys.modules:
+        from fieldkit.audio.devices import rescan_devices
+
+        rescan_devices()

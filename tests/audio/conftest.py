@@ -3,7 +3,6 @@ way to run a recording in a child process (for kill -9, Ctrl-C and a dying sound
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -13,56 +12,18 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 import soundfile
 
 from fieldkit.audio.capture import Recorder
+from tests import conftest as _shared
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_soundserver() -> ModuleType:
-    """tests/soundserver.py, whether or not `tests` is importable as a package."""
-    try:
-        from tests import soundserver
-    except ImportError:
-        spec = importlib.util.spec_from_file_location(
-            "fieldkit_test_soundserver", REPO_ROOT / "tests" / "soundserver.py"
-        )
-        assert spec is not None and spec.loader is not None
-        soundserver = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = soundserver
-        spec.loader.exec_module(soundserver)
-    return soundserver
-
-
-soundserver = _load_soundserver()
-
-
-@pytest.fixture(scope="session")
-def sound_server() -> Iterator[object]:
-    """A PulseAudio server (null sink fk_null, default source its monitor, pipe source fk_mic).
-
-    Started before this process uses PortAudio for the first time; if something imported
-    sounddevice earlier, PortAudio is re-initialised so it sees the server's devices.
-    """
-    if not soundserver.pulseaudio_available():
-        pytest.skip("the `pulseaudio` binary is not installed (apt-get install pulseaudio)")
-    server = soundserver.start_sound_server()
-    _rescan_portaudio_if_loaded()
-    yield server
-    server.stop()
-    _rescan_portaudio_if_loaded()
-
-
-def _rescan_portaudio_if_loaded() -> None:
-    if "sounddevice" in sys.modules:
-        from fieldkit.audio.devices import rescan_devices
-
-        rescan_devices()
+soundserver = _shared.soundserver
 
 
 def write_tone(path: Path, seconds: float, samplerate: int, channels: int, freq: float) -> Path:

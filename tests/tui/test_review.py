@@ -243,3 +243,21 @@ async def test_escape_with_unsaved_changes_asks_first(review_study: Study) -> No
         await pilot.pause()
         assert app.screen is screen
         assert screen.query_one(ReviewTurns) is not None
+
+
+async def test_space_plays_the_turn_on_a_real_output_device_and_stops_it(
+    review_study: Study, sound_server: object
+) -> None:
+    """Through the sound server's null sink: the turn starts playing, and space stops it."""
+    interview = interview_of(review_study, NEEDS_REVIEW)
+    app = FieldkitApp(review_study)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(app, pilot, interview)
+        await pilot.press("space")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.playback is not None and screen.playback.active
+        assert any(n.message.startswith("Playing 00:00") for n in app._notifications)
+        await pilot.press("space")
+        await pilot.pause()
+        assert screen.playback is None

@@ -9,13 +9,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
 from fieldkit.core.deid import LIST_CATEGORIES
@@ -35,13 +33,10 @@ from fieldkit.services.deid import (
 )
 from fieldkit.store.deid_repo import SuggestionRow
 from fieldkit.store.repo import InterviewRow
+from fieldkit.tui.playing import TurnPlayer
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
 from fieldkit.tui.screens.modals import ChooseTerm, Confirm, TextPrompt
 
-if TYPE_CHECKING:
-    from fieldkit.audio.playback import Playback  # numpy and PortAudio load only to play
-
-PLAY_PAD_S = 2.0
 CONTEXT_CHARS = 70
 DECISION_MARKS = {"pending": "·", "accepted": "✓ replace", "rejected": "✗ keep"}
 
@@ -126,19 +121,7 @@ class IdentifiersScreen(FieldkitScreen):
         self.dismiss()
 
 
-class PlaybackStarted(Message):
-    def __init__(self, playback: Playback) -> None:
-        super().__init__()
-        self.playback = playback
-
-
-class PlaybackFailed(Message):
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
-
-
-class DeidReviewScreen(FieldkitScreen):
+class DeidReviewScreen(TurnPlayer, FieldkitScreen):
     DEFAULT_CSS = """
     #deid-bar { padding: 0 1; background: $boost; }
     #deid-context { padding: 1 1; height: auto; border-bottom: solid $primary 50%; }
@@ -164,7 +147,6 @@ class DeidReviewScreen(FieldkitScreen):
         super().__init__()
         self.interview = interview
         self.review: DeidReview | None = None
-        self.playback: Playback | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -298,45 +280,10 @@ class DeidReviewScreen(FieldkitScreen):
 
     # -- playing ---------------------------------------------------------------------------
     def action_play(self) -> None:
-        if self.playback is not None and self.playback.active:
-            self.stop_playback()
-            self.notify("Stopped.")
-            return
         item = self.current()
         if item is None or self.review is None:
             return
         segment = self.review.segments[item.suggestion.segment]
         with self.user_errors():
             path, start, end = turn_audio(self.study, self.interview, segment.start, segment.end)
-            self.play_turn(str(path), start, end)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="deid-playback")
-    def play_turn(self, path: str, start: float, end: float) -> None:
-        """Open the output device and start playing (off the UI thread: it can take a moment)."""
-        from fieldkit.audio.playback import play_range
-
-        try:
-            playback = play_range(Path(path), start, end, pad=PLAY_PAD_S)
-        except FieldkitError as error:
-            self.post_message(PlaybackFailed(error.one_line()))
-            return
-        except Exception as error:  # an audio library failure must not take the screen down
-            self.post_message(PlaybackFailed(f"cannot play the audio: {type(error).__name__}"))
-            return
-        self.post_message(PlaybackStarted(playback))
-
-    def on_playback_started(self, message: PlaybackStarted) -> None:
-        self.stop_playback()
-        self.playback = message.playback
-        self.notify("Playing the turn. Space stops.")
-
-    def on_playback_failed(self, message: PlaybackFailed) -> None:
-        self.notify(message.message, severity="error", timeout=8)
-
-    def stop_playback(self) -> None:
-        if self.playback is not None:
-            self.playback.stop()
-            self.playback = None
-
-    def on_unmount(self) -> None:
-        self.stop_playback()
+            self.toggle_playback(Path(path), start, end)

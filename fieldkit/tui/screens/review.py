@@ -7,21 +7,18 @@ Playing runs in a thread worker that posts a message; the handlers change state.
 from __future__ import annotations
 
 import string
+from pathlib import Path
 from typing import ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Label, Static, TextArea
 
-from fieldkit.audio.playback import Playback
 from fieldkit.core.diff import words_of
 from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Segment, Speaker
-from fieldkit.errors import FieldkitError
 from fieldkit.services.review import (
     ReviewDraft,
     draft_for,
@@ -31,26 +28,12 @@ from fieldkit.services.review import (
     save_review,
 )
 from fieldkit.store.repo import InterviewRow
+from fieldkit.tui.playing import TurnPlayer
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
 from fieldkit.tui.screens.modals import Confirm, TextPrompt
 from fieldkit.tui.widgets.review_turns import SPEAKER_NAMES, ReviewTurns
 
-PLAY_PAD_S = 2.0  # seconds of context either side of the turn
 SPEAKER_CYCLE = (Speaker.INTERVIEWER, Speaker.PARTICIPANT, Speaker.UNKNOWN)
-
-
-class PlaybackStarted(Message):
-    def __init__(self, playback: Playback, start: float, end: float) -> None:
-        super().__init__()
-        self.playback = playback
-        self.start = start
-        self.end = end
-
-
-class PlaybackFailed(Message):
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
 
 
 class EditTurn(ModalScreen[str | None]):
@@ -90,7 +73,7 @@ class EditTurn(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ReviewScreen(FieldkitScreen):
+class ReviewScreen(TurnPlayer, FieldkitScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "turn(-1)", "Prev turn", show=False),
         Binding("down,j", "turn(1)", "Next turn", show=False),
@@ -132,7 +115,6 @@ class ReviewScreen(FieldkitScreen):
         self.draft: ReviewDraft | None = None
         self.turn = 0
         self.word: int | None = 0
-        self.playback: Playback | None = None
         self.search_term = ""
 
     def compose(self) -> ComposeResult:
@@ -318,53 +300,12 @@ class ReviewScreen(FieldkitScreen):
 
     # -- playing ---------------------------------------------------------------------------
     def action_play(self) -> None:
-        if self.playback is not None and self.playback.active:
-            self.stop_playback()
-            self.notify("Stopped.")
-            return
         if not self.segments:
             return
         segment = self.segments[self.turn]
         with self.user_errors():
             path, start = recording_for(self.study, self.interview, segment.start)
-            end = start + (segment.end - segment.start)
-            self.play_range(str(path), start, end)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="playback")
-    def play_range(self, path: str, start: float, end: float) -> None:
-        """Open the output device and start playing (off the UI thread: it can take a moment)."""
-        from pathlib import Path
-
-        from fieldkit.audio.playback import play_range
-
-        try:
-            playback = play_range(Path(path), start, end, pad=PLAY_PAD_S)
-        except FieldkitError as error:
-            self.post_message(PlaybackFailed(error.one_line()))
-            return
-        except Exception as error:  # an audio library failure must not take the review down
-            self.post_message(PlaybackFailed(f"cannot play the audio: {type(error).__name__}"))
-            return
-        self.post_message(PlaybackStarted(playback, start, end))
-
-    def on_playback_started(self, message: PlaybackStarted) -> None:
-        self.stop_playback()
-        self.playback = message.playback
-        self.notify(
-            f"Playing {format_clock(message.start)}–{format_clock(message.end)} "
-            f"(±{PLAY_PAD_S:.0f} s). Space stops."
-        )
-
-    def on_playback_failed(self, message: PlaybackFailed) -> None:
-        self.notify(message.message, severity="error", timeout=8)
-
-    def stop_playback(self) -> None:
-        if self.playback is not None:
-            self.playback.stop()
-            self.playback = None
-
-    def on_unmount(self) -> None:
-        self.stop_playback()
+            self.toggle_playback(Path(path), start, start + (segment.end - segment.start))
 
 
 def _plain(word: str) -> str:
