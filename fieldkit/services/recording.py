@@ -212,14 +212,36 @@ def begin_recording(
     on_level: Callable[[LevelReading], None] | None = None,
     on_audio: Callable[[np.ndarray, float], None] | None = None,
 ) -> RecordingSession:
-    """Headless recording: open (or resume) the interview and start recording it."""
-    interview = start_interview(study, participant_id, wave)
+    """Headless recording: open (or resume) the interview and start recording it. If capture
+    cannot start (no device, disk full …), an interview this call opened is taken back."""
+    participant = get_participant(study, participant_id)
+    require_consent(participant)
+    wave = check_wave(study, wave) if wave else next_wave(study, participant)
+    opened_here = Interviews(study.db).find(participant.id, wave) is None
+    interview = start_interview(study, participant.id, wave)
     offset = sum(r.duration_s or 0.0 for r in Recordings(study.db).for_interview(interview.id))
     session = RecordingSession(
         study, interview, settings, offset_s=offset, on_level=on_level, on_audio=on_audio
     )
-    session.start()
+    try:
+        session.start()
+    except BaseException:
+        if opened_here:
+            _take_back(study, interview)
+        raise
     return session
+
+
+def _take_back(study: Study, interview: InterviewRow) -> None:
+    """Remove an interview opened only to record, when the recording never started."""
+    with study.transaction():
+        study.db["interviews"].delete(interview.id)
+        study.audit(
+            "interview start taken back: recording could not start",
+            interview.participant_id,
+            None,
+            wave=interview.wave,
+        )
 
 
 def start_live_guard(

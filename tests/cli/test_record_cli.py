@@ -178,3 +178,14 @@ def test_a_recording_from_before_a_restart_is_recovered_even_if_its_pid_is_reuse
     result = cli("interviews", "--study", demo_dir)
     assert "recovered an interrupted recording" in result.stderr
     assert Recordings(study.db).get(row.id).status == "interrupted"
+
+
+def test_a_missing_input_device_is_one_line_and_changes_nothing(
+    demo_dir: Path, cli: CliRun
+) -> None:
+    result = cli("record", PID, "--device", "no-such-microphone", "--study", demo_dir)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+    assert interviews(cli, demo_dir) == []
+    assert list((demo_dir / "audio").iterdir()) == []
+    assert open_study(demo_dir).db["recordings"].count == 0
