@@ -32,9 +32,9 @@ class AppContext:
 
 def announce_recovery(study: Study) -> None:
     """Every start of fieldkit repairs and registers recordings a crash cut off, and says so."""
-    from fieldkit.store.repo import Recordings
+    from fieldkit.services.interviews import recordings_marked_running
 
-    if not Recordings(study.db).with_status("recording"):
+    if not recordings_marked_running(study):
         return  # the usual case: no audio libraries need loading
     from fieldkit.services.recording import recover_interrupted
 

@@ -7,7 +7,7 @@ import click
 from fieldkit.cli.common import echo_json, with_study
 from fieldkit.core.models import Participant
 from fieldkit.errors import FieldkitError
-from fieldkit.services.interviews import list_interviews
+from fieldkit.services.interviews import interviews_of, list_interviews
 from fieldkit.services.participants import (
     add_participant,
     give_consent,
@@ -15,7 +15,6 @@ from fieldkit.services.participants import (
     withdraw_consent,
 )
 from fieldkit.services.study import Study
-from fieldkit.store.repo import Interviews
 
 
 @click.group("participant")
@@ -35,7 +34,7 @@ def participant_add(study: Study, site: str, role: str) -> None:
 
 
 def _interview_status(study: Study, participant: Participant) -> str:
-    rows = Interviews(study.db).for_participant(participant.id)
+    rows = interviews_of(study, participant.id)
     return ", ".join(f"{r.wave}: {r.status.value}" for r in rows) or "not interviewed"
 
 

@@ -19,6 +19,7 @@ from fieldkit.services.recording import (
     capture_settings,
     finish_interview,
     import_recording,
+    input_devices,
     recover_interrupted,
     start_live_guard,
 )
@@ -150,9 +151,7 @@ def record_command(
 @click.command("devices")
 def devices_command() -> None:
     """List audio input devices; * marks the default."""
-    from fieldkit.audio.devices import list_input_devices
-
-    for device in list_input_devices():
+    for device in input_devices():
         mark = "*" if device.is_default else " "
         click.echo(
             f"{mark} {device.index:>3}  {device.name}  "

@@ -15,13 +15,16 @@ from fieldkit.errors import FieldkitError
 from fieldkit.services.study import Study
 from fieldkit.services.transcription import (
     audit_interview,
+    available_models,
     enqueue,
+    get_job,
     interviews_to_transcribe,
     load_transcript,
+    machine_transcript,
     start_worker,
     stop_worker,
 )
-from fieldkit.store.repo import InterviewRow, JobRow, Jobs, Transcripts
+from fieldkit.store.repo import InterviewRow, JobRow
 
 POLL_S = 0.3
 
@@ -74,7 +77,7 @@ def _follow(study: Study, jobs: dict[int, InterviewRow]) -> int:
             shown = 0
             while pending:
                 time.sleep(POLL_S)
-                rows = {jid: Jobs(study.db).get(jid) for jid in jobs}
+                rows = {jid: get_job(study, jid) for jid in jobs}
                 for jid in sorted(pending):
                     row = rows[jid]
                     if row.status in ("done", "failed"):
@@ -108,9 +111,7 @@ def _summary(study: Study, interview: InterviewRow, job: JobRow) -> str:
     name = f"{interview.participant_id} {interview.wave}"
     if job.status == "failed":
         return f"{name}: failed: {job.message}"
-    transcript = Transcripts(study.db).revision(interview.id, 0)
-    assert transcript is not None
-    segments = Transcripts(study.db).segments(transcript.id)
+    segments = machine_transcript(study, interview.id)
     words = sum(len(s.words) for s in segments)
     speakers = sorted({s.speaker.value for s in segments}) or ["-"]
     took = ""
@@ -232,10 +233,7 @@ def audit_command(study: Study, participant_id: str, wave: str | None, as_json: 
 @with_study
 def models_command(study: Study) -> None:
     """List the local transcription models; * marks the default."""
-    from fieldkit.transcribe.models import list_models
-
-    settings = study.config.transcription
-    for info in list_models(settings.models, settings.model):
+    for info in available_models(study):
         mark = "*" if info.is_default else " "
         state = "ok" if info.problem is None else f"unusable: {info.problem}"
         click.echo(f"{mark} {info.name:<12} {info.path}  ({state})")

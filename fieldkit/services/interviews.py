@@ -63,6 +63,34 @@ def list_interviews(study: Study) -> list[InterviewSummary]:
     ]
 
 
+def interviews_of(study: Study, participant_id: str) -> list[InterviewRow]:
+    """A participant's interviews, oldest first."""
+    return Interviews(study.db).for_participant(participant_id)
+
+
+def latest_interview_ids(study: Study) -> dict[str, int]:
+    """Each participant's most recent interview."""
+    return {row.participant_id: row.id for row in Interviews(study.db).all()}
+
+
+def get_interview(study: Study, interview_id: int) -> InterviewRow:
+    return Interviews(study.db).get(interview_id)
+
+
+def recorded_seconds(study: Study, interview_id: int) -> float:
+    """Everything recorded for an interview so far: where a new recording starts on its clock."""
+    return sum(r.duration_s or 0.0 for r in Recordings(study.db).for_interview(interview_id))
+
+
+def has_recordings(study: Study, interview_id: int) -> bool:
+    return bool(Recordings(study.db).for_interview(interview_id))
+
+
+def recordings_marked_running(study: Study) -> bool:
+    """Any recording whose row still says "recording" (live elsewhere, or cut off by a crash)."""
+    return bool(Recordings(study.db).with_status("recording"))
+
+
 def check_wave(study: Study, wave: str) -> str:
     if wave not in study.config.waves:
         listed = ", ".join(study.config.waves)

@@ -18,12 +18,19 @@ from pathlib import Path
 import numpy as np
 
 from fieldkit.audio.capture import CaptureSettings, LevelReading, Recorder, RecordingResult
+from fieldkit.audio.devices import InputDevice
 from fieldkit.core.guard import GuardEvent, GuardTracker
 from fieldkit.core.models import InterviewStatus
 from fieldkit.core.participants import require_consent
 from fieldkit.errors import AudioError, FieldkitError
 from fieldkit.processes import still_running
-from fieldkit.services.interviews import check_wave, end_interview, next_wave, start_interview
+from fieldkit.services.interviews import (
+    check_wave,
+    end_interview,
+    next_wave,
+    recorded_seconds,
+    start_interview,
+)
 from fieldkit.services.live_guard import LiveGuard, LiveStatus
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
@@ -56,6 +63,12 @@ def capture_settings(
         input_file=input_file,
         disk_margin_bytes=rec.disk_margin_mb * 1024 * 1024,
     )
+
+
+def input_devices() -> list[InputDevice]:
+    from fieldkit.audio.devices import list_input_devices
+
+    return list_input_devices()
 
 
 def new_recording_path(study: Study, participant_id: str, wave: str) -> Path:
@@ -219,7 +232,7 @@ def begin_recording(
     wave = check_wave(study, wave) if wave else next_wave(study, participant)
     opened_here = Interviews(study.db).find(participant.id, wave) is None
     interview = start_interview(study, participant.id, wave)
-    offset = sum(r.duration_s or 0.0 for r in Recordings(study.db).for_interview(interview.id))
+    offset = recorded_seconds(study, interview.id)
     session = RecordingSession(
         study, interview, settings, offset_s=offset, on_level=on_level, on_audio=on_audio
     )

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fieldkit.core.audit import AuditReport
 from fieldkit.core.models import InterviewStatus, Segment
@@ -28,6 +29,9 @@ from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
 from fieldkit.store.repo import InterviewRow, Interviews, JobRow, Jobs, Recordings, Transcripts
 
+if TYPE_CHECKING:
+    from fieldkit.transcribe.models import ModelInfo
+
 WORKER_LOG = "transcribe.log"
 TRANSCRIBABLE = (InterviewStatus.ENDED, InterviewStatus.INTERRUPTED)
 
@@ -38,6 +42,33 @@ def model_choice(study: Study, model: str | None) -> tuple[str, Path]:
 
     settings = study.config.transcription
     return resolve_model(model, settings.models, settings.model)
+
+
+def available_models(study: Study) -> list[ModelInfo]:
+    """The bundled model and the study's configured model folders, each checked."""
+    from fieldkit.transcribe.models import list_models
+
+    settings = study.config.transcription
+    return list_models(settings.models, settings.model)
+
+
+def get_job(study: Study, job_id: int) -> JobRow:
+    return Jobs(study.db).get(job_id)
+
+
+def jobs_waiting(study: Study) -> bool:
+    return bool(Jobs(study.db).with_status("queued"))
+
+
+def interviews_with_active_jobs(study: Study) -> set[int]:
+    """Interviews whose transcription is queued or running."""
+    return {job.interview_id for job in Jobs(study.db).with_status("queued", "running")}
+
+
+def machine_transcript(study: Study, interview_id: int) -> list[Segment]:
+    """Revision 0, as the model wrote it (empty if there is none yet)."""
+    row = Transcripts(study.db).revision(interview_id, 0)
+    return Transcripts(study.db).segments(row.id) if row else []
 
 
 def transcript_state(study: Study, interview_id: int) -> str:

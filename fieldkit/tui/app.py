@@ -19,8 +19,7 @@ from fieldkit.errors import FieldkitError
 from fieldkit.services.interviews import InterviewSession
 from fieldkit.services.recording import recover_interrupted
 from fieldkit.services.study import Study
-from fieldkit.services.transcription import start_worker
-from fieldkit.store.repo import Jobs
+from fieldkit.services.transcription import jobs_waiting, start_worker
 from fieldkit.tui.recording_link import RecordingLink
 from fieldkit.tui.screens.base import FieldkitScreen
 from fieldkit.tui.screens.help import HelpScreen, key_rows
@@ -91,7 +90,7 @@ class FieldkitApp(App[None]):
         recently = time.monotonic() - self._transcriber_started < TRANSCRIBER_RETRY_S
         if running or (recently and not just_queued):
             return
-        if not Jobs(self.study.db).with_status("queued"):
+        if not jobs_waiting(self.study):
             return
         self._transcriber_started = time.monotonic()
         try:

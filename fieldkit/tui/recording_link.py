@@ -18,17 +18,17 @@ from textual.message_pump import MessagePump
 from fieldkit.audio.capture import LevelReading, RecordingResult
 from fieldkit.core.guard import GuardEvent
 from fieldkit.errors import FieldkitError
-from fieldkit.services.interviews import stored_tracker
+from fieldkit.services.interviews import recorded_seconds, stored_tracker
 from fieldkit.services.live_guard import LiveGuard, LiveStatus
 from fieldkit.services.recording import RecordingSession, capture_settings, start_live_guard
 from fieldkit.services.study import Study
-from fieldkit.store.repo import InterviewRow, Recordings
+from fieldkit.store.repo import InterviewRow
 from fieldkit.tui.messages import GuardEventDetected, LiveGuardStatus, RecordingStopped
 
 
 def recorded_offset(study: Study, interview: InterviewRow) -> float:
     """Where a new recording starts on the interview clock: after everything recorded so far."""
-    return sum(r.duration_s or 0.0 for r in Recordings(study.db).for_interview(interview.id))
+    return recorded_seconds(study, interview.id)
 
 
 class RecordingLink:

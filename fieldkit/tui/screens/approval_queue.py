@@ -23,7 +23,7 @@ from fieldkit.services.approval import (
     mark_reviewed,
     read_returned,
 )
-from fieldkit.store.repo import Interviews
+from fieldkit.services.interviews import get_interview
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
 from fieldkit.tui.screens.modals import TextPrompt
 from fieldkit.tui.screens.review import ReviewScreen
@@ -139,7 +139,7 @@ class ApprovalQueueScreen(FieldkitScreen):
             self.notify("No transcripts yet: transcribe an interview first.")
             return
         with self.user_errors():
-            interview = Interviews(self.study.db).get(status.interview_id)
+            interview = get_interview(self.study, status.interview_id)
             self.app.push_screen(ReviewScreen(interview))
 
     def action_reviewed(self) -> None:

@@ -17,11 +17,11 @@ from textual.widgets import Footer, Header, Static
 from fieldkit.audio.capture import LevelReading, RecordingResult
 from fieldkit.core.guard import GuardEvent, GuardEventKind, TermState, format_clock
 from fieldkit.errors import FieldkitError
-from fieldkit.services.interviews import InterviewSession, interview_events
+from fieldkit.services.interviews import InterviewSession, has_recordings, interview_events
 from fieldkit.services.live_guard import LiveStatus
 from fieldkit.services.recording import capture_settings, disk_status
 from fieldkit.services.transcription import enqueue
-from fieldkit.store.repo import InterviewRow, JobRow, Recordings
+from fieldkit.store.repo import InterviewRow, JobRow
 from fieldkit.tui.messages import (
     GuardEventDetected,
     InterviewChanged,
@@ -517,7 +517,7 @@ class InterviewScreen(FieldkitScreen):
             self.study.close()
 
     def queue_transcription(self, ended: InterviewRow) -> tuple[JobRow | None, str]:
-        if not Recordings(self.study.db).for_interview(ended.id):
+        if not has_recordings(self.study, ended.id):
             return None, ""  # nothing recorded: nothing to transcribe
         try:
             return enqueue(self.study, ended), ""

@@ -10,10 +10,14 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
 from fieldkit.core.models import ConsentStatus, Participant
-from fieldkit.services.interviews import InterviewSession, list_interviews
+from fieldkit.services.interviews import (
+    InterviewSession,
+    interviews_of,
+    latest_interview_ids,
+    list_interviews,
+)
 from fieldkit.services.participants import interview_queue
-from fieldkit.services.transcription import transcript_state
-from fieldkit.store.repo import Interviews, Jobs
+from fieldkit.services.transcription import interviews_with_active_jobs, transcript_state
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
 
 COLUMNS = ("ID", "Site", "Role", "Consent date", "Consent", "Interview", "Transcript")
@@ -98,7 +102,7 @@ class QueueScreen(FieldkitScreen):
                 f"{interview.status} ({interview.wave})",
                 transcript_label(interview.transcript_state),
             )
-        latest_of = {row.participant_id: row.id for row in Interviews(self.study.db).all()}
+        latest_of = latest_interview_ids(self.study)
         self.latest = {interview_id: pid for pid, interview_id in latest_of.items()}
         return statuses
 
@@ -116,7 +120,7 @@ class QueueScreen(FieldkitScreen):
         )
 
     def interviews_with_jobs(self) -> set[int]:
-        return {job.interview_id for job in Jobs(self.study.db).with_status("queued", "running")}
+        return interviews_with_active_jobs(self.study)
 
     def poll_transcripts(self) -> None:
         """Redraw the transcript cell of every interview whose job is (or just was) active."""
@@ -160,7 +164,7 @@ class QueueScreen(FieldkitScreen):
         from fieldkit.tui.screens.identifiers import DeidReviewScreen
 
         participant_id = self.highlighted_id()
-        interviews = Interviews(self.study.db).for_participant(participant_id or "")
+        interviews = interviews_of(self.study, participant_id or "")
         if not interviews:
             self.notify("This participant has no interview to de-identify.", severity="warning")
             return
