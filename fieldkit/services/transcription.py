@@ -126,7 +126,11 @@ def interviews_to_transcribe(
 
 def enqueue(study: Study, interview: InterviewRow, model: str | None = None) -> JobRow | None:
     """Queue a transcription job; None if the interview already has one queued, running or done."""
-    name, _ = model_choice(study, model)  # refuse an unusable model before queueing
+    name, folder = model_choice(study, model)  # refuse an unusable model before queueing
+    # The job names a known model by name, and any other model by its folder, so the worker
+    # (another process, maybe another day) finds the same one.
+    known = {"tiny.en", *study.config.transcription.models}
+    name = name if name in known and model in (None, name) else str(folder.resolve())
     if not Recordings(study.db).for_interview(interview.id):
         raise FieldkitError(
             f"interview {interview.participant_id} ({interview.wave}) has no recording",

@@ -142,3 +142,17 @@ def test_transcribe_without_a_recording_says_so(tmp_path: Path, cli: CliRun) -> 
     result = cli("transcribe", PID, "--study", root)
     assert result.exit_code == 1
     assert "no ended interview" in result.stderr
+
+
+def test_a_model_named_by_its_folder_is_used(tmp_path: Path, cli: CliRun) -> None:
+    from fieldkit.transcribe.models import bundled_model_dir
+
+    root = tmp_path / "s"
+    build_demo_study(root)
+    demo = shipped_demo_audio("demo-interview.flac")
+    assert cli("import-audio", PID, demo, "--study", root).exit_code == 0
+    folder = bundled_model_dir()
+    result = cli("transcribe", PID, "--model", str(folder), "--study", root)
+    assert result.exit_code == 0, result.output
+    assert f"model {folder.resolve()}" in result.stdout
+    assert open_study(root).db["transcripts"].count == 1
