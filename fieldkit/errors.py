@@ -15,7 +15,10 @@ class FieldkitError(Exception):
         text = self.message.rstrip(".")
         if not self.hint:
             return f"{text}."
-        return f"{text}. {self.hint[0].upper()}{self.hint[1:]}"
+        hint = self.hint
+        if not hint.startswith("fieldkit"):  # a command keeps its lower case
+            hint = hint[0].upper() + hint[1:]
+        return f"{text}. {hint}"
 
 
 class NotAStudyError(FieldkitError):
