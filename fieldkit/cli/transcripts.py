@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import subprocess
 import sys
 import time
 
@@ -27,6 +29,7 @@ from fieldkit.services.transcription import (
 from fieldkit.store.repo import InterviewRow, JobRow
 
 POLL_S = 0.3
+WORKER_EXIT_S = 15.0
 
 
 @click.command("transcribe")
@@ -102,6 +105,9 @@ def _follow(study: Study, jobs: dict[int, InterviewRow]) -> int:
         stop_worker(worker)
         click.echo("\nstopped; unfinished jobs stay queued and resume next time", err=True)
         sys.exit(130)
+    # The worker leaves once the queue is empty: wait for it, so no process outlives the command.
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        worker.wait(timeout=WORKER_EXIT_S)
     for line in summaries:
         click.echo(line)
     return failed
