@@ -4,6 +4,7 @@ Without a sub-command it opens the app."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,13 @@ class FieldkitGroup(click.Group):
             return super().invoke(ctx)
         except FieldkitError as exc:
             click.echo(f"error: {exc.one_line()}", err=True)
+            sys.exit(1)
+        except sqlite3.DatabaseError as exc:  # "database or disk is full", "locked" …
+            click.echo(
+                f"error: the study database could not be written ({exc}). Free some disk space, "
+                "or close other programs using the study, and try again; nothing was changed.",
+                err=True,
+            )
             sys.exit(1)
         except OSError as exc:  # full disk, no permission, a folder that vanished …
             where = f" ({exc.filename})" if exc.filename else ""

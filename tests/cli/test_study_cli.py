@@ -193,3 +193,22 @@ def test_an_os_error_is_one_line_not_a_traceback(tmp_path: Path, cli: CliRun) ->
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_a_database_that_cannot_be_written_is_one_line(study_dir: Path, cli: CliRun) -> None:
+    # A trigger that fails every insert the way SQLite does when the disk is full.
+    conn = sqlite3.connect(study_dir / "fieldkit.db")
+    conn.execute(
+        "CREATE TRIGGER disk_full BEFORE INSERT ON participants "
+        "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+    )
+    conn.commit()
+    conn.close()
+    result = cli("participant", "add", "--site", "Site 1", "--role", "PEER", "--study", study_dir)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the study database could not be written")
+    assert "disk is full" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert json.loads(cli("participant", "list", "--json", "--study", study_dir).stdout) == []
+    actions = [e["action"] for e in open_study(study_dir).db["audit_log"].rows]
+    assert "participant added" not in actions  # the audit entry rolled back with the change
