@@ -365,3 +365,20 @@ async def test_a_guard_event_from_a_worker_updates_the_banner_and_is_stored(
         assert "raised by the participant at 00:42" in shown(app, f"#{banner_id(term)}")
         [row] = interview_events(tui_study, screen.session.interview.id, "guard")
         assert (row.term, row.guard_kind, row.source, row.at) == (term, "raised", "live", 42.0)
+
+
+async def test_a_full_disk_while_taking_a_note_is_a_notification_not_a_crash(
+    app: FieldkitApp, tui_study: Study
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_interview(app, pilot)
+        # From here SQLite refuses new notes the way it does when the disk is full.
+        tui_study.db.execute(
+            "CREATE TRIGGER disk_full BEFORE INSERT ON interview_events WHEN new.kind = 'note' "
+            "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+        )
+        await pilot.press("f", *"a note", "enter")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, InterviewScreen)
+        assert any(s == "error" and "could not be written" in m for s, m in notifications(app))
+        assert interview_events(tui_study, screen.session.interview.id, "note") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
@@ -42,3 +43,12 @@ class FieldkitScreen(Screen[None]):
             yield
         except FieldkitError as exc:
             self.notify(exc.one_line(), severity="error", timeout=8)
+        except sqlite3.DatabaseError as exc:  # a full disk must not take the interview down
+            self.notify(
+                f"The study database could not be written ({exc}). Free some disk space; "
+                "nothing was changed.",
+                severity="error",
+                timeout=12,
+            )
+        except OSError as exc:
+            self.notify(f"{exc.strerror or exc}. Nothing more was written.", severity="error")
