@@ -4,6 +4,7 @@ Without a sub-command it opens the app."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -31,6 +32,9 @@ class FieldkitGroup(click.Group):
                 "or close other programs using the study, and try again; nothing was changed.",
                 err=True,
             )
+            sys.exit(1)
+        except BrokenPipeError:  # the reader left (`fieldkit … | head`): nothing to say
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so exit's flush stays quiet
             sys.exit(1)
         except OSError as exc:  # full disk, no permission, a folder that vanished …
             where = f" ({exc.filename})" if exc.filename else ""
