@@ -156,3 +156,10 @@ def test_a_model_named_by_its_folder_is_used(tmp_path: Path, cli: CliRun) -> Non
     assert result.exit_code == 0, result.output
     assert f"model {folder.resolve()}" in result.stdout
     assert open_study(root).db["transcripts"].count == 1
+
+
+def test_the_worker_log_holds_no_transcript_text(transcribed: Path) -> None:
+    log = (transcribed / "logs" / "transcribe.log").read_text(encoding="utf-8")
+    assert "done" in log  # the log is there and says what happened to the job …
+    for spoken in ("recovery", "Riverton", "Diane", "hospital ward"):
+        assert spoken.lower() not in log.lower()  # … but never what was said
