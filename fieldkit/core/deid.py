@@ -53,8 +53,6 @@ LABELS: dict[Category, str] = {
     Category.DATE: "DATE",
 }
 
-PLACEHOLDER = re.compile(r"\[(?P<label>[A-Z][A-Z ]*[A-Z]) (?P<number>\d+)\]")
-
 
 @dataclass(frozen=True)
 class Identifier:

@@ -230,10 +230,6 @@ class TermMatcher:
                 matches.append(TermMatch(term=term, form=form, start=span[0], end=span[1]))
         return sorted(matches, key=lambda m: (m.start, m.term))
 
-    def terms_in(self, text: str) -> list[str]:
-        """The distinct terms used in `text`, in order of first use."""
-        return list(dict.fromkeys(m.term for m in self.find(text)))
-
 
 def context_around(text: str, start: int, end: int, words: int = CONTEXT_WORDS) -> str:
     """The words around text[start:end] (`words` either side), with … where it was cut."""

@@ -41,10 +41,6 @@ def parse_consent_date(text: str, today: dt.date) -> dt.date:
     return date
 
 
-def has_current_consent(participant: Participant) -> bool:
-    return participant.status is ConsentStatus.CONSENTED
-
-
 def require_consent(participant: Participant) -> None:
     """The guard every recording path goes through: no current consent, nothing recorded."""
     if participant.status is ConsentStatus.WITHDRAWN:

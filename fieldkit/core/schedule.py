@@ -45,11 +45,6 @@ class GuardedTerm:
     follow_up: str
     line: int = 0
 
-    @property
-    def follow_up_probe(self) -> Probe:
-        """The follow-up as a probe, gated on the term itself."""
-        return Probe(id=self.follow_up_id, text=self.follow_up, requires=(self.term,))
-
 
 @dataclass(frozen=True)
 class Probe:

@@ -119,8 +119,3 @@ def _without_repeats(placed: Mapping[int, str]) -> dict[int, str]:
 def turn_line(turn: Turn) -> str:
     """One paragraph: "[hh:mm:ss] Label: text"."""
     return f"[{clock(turn.start)}] {turn.label}: {turn.text}"
-
-
-def all_text(transcript: ExportTranscript) -> str:
-    """Everything an export of this transcript says (for checks)."""
-    return "\n".join([*transcript.topics.values(), *(turn_line(t) for t in transcript.turns)])

@@ -19,6 +19,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,7 +88,6 @@ class LiveGuard:
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read_results, daemon=True)
         self._writer = threading.Thread(target=self._write_jobs, daemon=True)
-        self.events: list[GuardEvent] = []
         self._closing = False
         self.status = LiveStatus("starting", "live guard: loading the model")
 
@@ -207,7 +207,6 @@ class LiveGuard:
         with self._lock:
             events = self.tracker.observe(text, speaker, at, source="live")
         for event in events:
-            self.events.append(event)
             self.on_event(event)
 
     def apply(self, event: GuardEvent) -> None:
@@ -221,13 +220,9 @@ class LiveGuard:
 
     def close(self, drain_s: float = 0.0) -> None:
         """Stop the engine. With drain_s, first give it that long to finish queued chunks."""
-        if drain_s > 0:
-            deadline = threading.Event()
-            for _ in range(int(drain_s * 10)):
-                with self._lock:
-                    if self._waiting == 0:
-                        break
-                deadline.wait(0.1)
+        deadline = time.monotonic() + drain_s
+        while self._waiting and time.monotonic() < deadline:
+            time.sleep(0.1)
         self._closing = True
         self._jobs.put(None)
         if self._process is not None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from fieldkit.core.diff import TYPED_PROBABILITY, Change, diff_text, edit_turn, summarize, words_of
+from fieldkit.core.diff import TYPED_PROBABILITY, diff_text, edit_turn, summarize, words_of
 from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Segment, Speaker, Word
 from fieldkit.core.workflow import EDITABLE_STATES, TranscriptState
@@ -254,7 +254,3 @@ def low_probability_words(segments: Sequence[Segment]) -> list[tuple[int, int]]:
         for j, word in enumerate(words_of(segment))
         if word.probability < LOW_PROBABILITY
     ]
-
-
-def changed_words(old: str, new: str) -> int:
-    return sum(len(op.words) for op in diff_text(old, new) if op.change is not Change.EQUAL)

@@ -176,9 +176,6 @@ class Suggestions:
         values = {"decision": decision, "decided_by": decided_by, "decided_at": decided_at}
         self.table.update(suggestion_id, values)
 
-    def delete_for_interview(self, interview_id: int) -> None:
-        self.db.execute("delete from deid_suggestions where interview_id = ?", [interview_id])
-
 
 def _suggestion(row: dict[str, Any]) -> SuggestionRow:
     return SuggestionRow(

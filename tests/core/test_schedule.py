@@ -77,7 +77,6 @@ def test_minimal_fixture_parses_gates() -> None:
     assert schedule.version == "1"
     term = schedule.term("recovery")
     assert term.line == 5
-    assert term.follow_up_probe.requires == ("recovery",)
 
 
 # -- every lint problem, with its line ----------------------------------------------------
