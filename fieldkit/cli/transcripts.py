@@ -12,7 +12,7 @@ import click
 
 from fieldkit.cli.common import echo_json, with_study
 from fieldkit.core.guard import format_clock
-from fieldkit.core.models import Segment
+from fieldkit.core.turns import build_turns, speaker_label
 from fieldkit.errors import FieldkitError
 from fieldkit.services.study import Study
 from fieldkit.services.transcription import (
@@ -135,18 +135,6 @@ def _summary(study: Study, interview: InterviewRow, job: JobRow) -> str:
     )
 
 
-def _turns(segments: list[Segment]) -> list[tuple[float, str, str]]:
-    """Consecutive segments of one speaker read as one turn."""
-    turns: list[tuple[float, str, str]] = []
-    for s in segments:
-        if turns and turns[-1][1] == s.speaker.value:
-            start, speaker, text = turns[-1]
-            turns[-1] = (start, speaker, f"{text} {s.text}")
-        else:
-            turns.append((s.start, s.speaker.value, s.text))
-    return turns
-
-
 @click.group("transcript")
 def transcript_group() -> None:
     """Read transcripts."""
@@ -167,9 +155,9 @@ def transcript_show(
         echo_json(view.to_json())
         return
     click.echo(f"# {view.participant_id} · {view.wave} · revision {view.revision} ({view.kind})")
-    for start, speaker, text in _turns(view.segments):
-        label = speaker.capitalize()
-        click.echo(f"[{format_clock(start)}] {label}: {text.strip()}")
+    for turn in build_turns(view.segments):
+        label = speaker_label(turn.speaker, view.participant_id)
+        click.echo(f"[{format_clock(turn.start)}] {label}: {turn.text}")
 
 
 @transcript_group.command("history")

@@ -34,6 +34,7 @@ from fieldkit.core.guard import (
 )
 from fieldkit.core.models import Segment, Speaker
 from fieldkit.core.schedule import GuardedTerm
+from fieldkit.core.turns import build_turns
 
 AGREE_SECONDS = 15.0
 
@@ -172,18 +173,8 @@ def _uses(segments: Sequence[Segment], matcher: TermMatcher, term: str) -> list[
 
 
 def _interviewer_turns(segments: Sequence[Segment]) -> list[tuple[float, str]]:
-    """Consecutive interviewer segments merged into turns: (start, text)."""
-    turns: list[tuple[float, str]] = []
-    previous: Speaker | None = None
-    for segment in sorted(segments, key=lambda s: s.start):
-        speaker = _speaker_of(segment)
-        if speaker is Speaker.INTERVIEWER and previous is Speaker.INTERVIEWER and turns:
-            start, text = turns[-1]
-            turns[-1] = (start, f"{text} {segment.text}")
-        elif speaker is Speaker.INTERVIEWER:
-            turns.append((segment.start, segment.text))
-        previous = speaker
-    return turns
+    """The interviewer's turns (fieldkit.core.turns): (start, text)."""
+    return [(t.start, t.text) for t in build_turns(segments) if t.speaker is Speaker.INTERVIEWER]
 
 
 def _follow_up_at(

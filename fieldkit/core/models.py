@@ -57,3 +57,14 @@ class Segment:
     speaker: Speaker
     text: str
     words: tuple[Word, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Consecutive segments of one speaker read as one turn (built by fieldkit.core.turns)."""
+
+    start: float
+    end: float
+    speaker: Speaker
+    text: str  # the segments' texts, whitespace collapsed, joined by single spaces
+    segments: tuple[int, ...]  # which segments make it: indices into the list it was built from

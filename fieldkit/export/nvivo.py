@@ -33,7 +33,7 @@ def write_docx(transcript: ExportTranscript, path: Path) -> Path:
         title = transcript.topics.get(index)
         if title:
             document.add_heading(title, level=1)
-        document.add_paragraph(turn_line(turn))
+        document.add_paragraph(turn_line(transcript, turn))
     document.save(str(path))
     return path
 
@@ -43,7 +43,7 @@ def nvivo_rows(transcript: ExportTranscript) -> list[str]:
     for turn in transcript.turns:
         span = f"{clock_tenths(turn.start)} - {clock_tenths(turn.end)}"
         content = turn.text.replace("\t", " ")
-        rows.append(f"{span}\t{turn.label}\t{content}")
+        rows.append(f"{span}\t{transcript.label(turn)}\t{content}")
     return rows
 
 

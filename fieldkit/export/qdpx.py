@@ -60,7 +60,7 @@ def source_text(transcript: ExportTranscript) -> SourceText:
             open_topic = (position, title)
             lines.append(title)
             position += len(title) + 1
-        line = turn_line(turn)
+        line = turn_line(transcript, turn)
         turns.append((position, position + len(line), turn.speaker))
         lines.append(line)
         position += len(line) + 1

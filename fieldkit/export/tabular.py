@@ -46,7 +46,7 @@ def turn_records(transcript: ExportTranscript) -> list[dict[str, Any]]:
                 "end_s": round(turn.end, 2),
                 "start": clock(turn.start),
                 "speaker": turn.speaker.value,
-                "label": turn.label,
+                "label": transcript.label(turn),
                 "text": turn.text,
             }
         )

@@ -1,24 +1,14 @@
-"""What every export format shares: a transcript as speaker turns, with topic headings placed
-from the interview's question markers."""
+"""What every export format shares: a transcript as speaker turns (fieldkit.core.turns builds
+them and names their speakers), with topic headings placed from the interview's question
+markers."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from fieldkit.core.models import Segment, Speaker
-
-INTERVIEWER_LABEL = "Interviewer"
-UNKNOWN_LABEL = "Speaker"
-
-
-@dataclass(frozen=True)
-class Turn:
-    start: float
-    end: float
-    speaker: Speaker
-    label: str  # what the export shows: the participant's ID, "Interviewer" or "Speaker"
-    text: str
+from fieldkit.core.models import Speaker, Turn
+from fieldkit.core.turns import speaker_label
 
 
 @dataclass(frozen=True)
@@ -39,6 +29,10 @@ class ExportTranscript:
         stem = f"{self.participant_id}_{self.wave}".replace(" ", "-")
         return f"{stem}_IDENTIFIED" if self.identified else stem
 
+    def label(self, turn: Turn) -> str:
+        """The turn's speaker as every export shows it (fieldkit.core.turns.speaker_label)."""
+        return speaker_label(turn.speaker, self.participant_id)
+
 
 def clock(seconds: float) -> str:
     """hh:mm:ss."""
@@ -51,32 +45,6 @@ def clock_tenths(seconds: float) -> str:
     tenths = max(0, round(seconds * 10))
     whole, tenth = divmod(tenths, 10)
     return f"{clock(whole)}.{tenth}"
-
-
-def label_for(speaker: Speaker, participant_id: str) -> str:
-    if speaker is Speaker.PARTICIPANT:
-        return participant_id
-    if speaker is Speaker.INTERVIEWER:
-        return INTERVIEWER_LABEL
-    return UNKNOWN_LABEL
-
-
-def build_turns(segments: Sequence[Segment], participant_id: str) -> list[Turn]:
-    """Consecutive segments of one speaker read as one turn."""
-    turns: list[Turn] = []
-    for segment in sorted(segments, key=lambda s: s.start):
-        text = " ".join(segment.text.split())
-        if not text:
-            continue
-        if turns and turns[-1].speaker is segment.speaker:
-            last = turns[-1]
-            turns[-1] = Turn(
-                last.start, segment.end, last.speaker, last.label, f"{last.text} {text}"
-            )
-        else:
-            label = label_for(segment.speaker, participant_id)
-            turns.append(Turn(segment.start, segment.end, segment.speaker, label, text))
-    return turns
 
 
 def place_topics(turns: Sequence[Turn], markers: Sequence[tuple[float, str]]) -> dict[int, str]:
@@ -116,6 +84,6 @@ def _without_repeats(placed: Mapping[int, str]) -> dict[int, str]:
     return result
 
 
-def turn_line(turn: Turn) -> str:
+def turn_line(transcript: ExportTranscript, turn: Turn) -> str:
     """One paragraph: "[hh:mm:ss] Label: text"."""
-    return f"[{clock(turn.start)}] {turn.label}: {turn.text}"
+    return f"[{clock(turn.start)}] {transcript.label(turn)}: {turn.text}"

@@ -18,6 +18,8 @@ from typing import Any
 from fieldkit.config import ApprovalSettings
 from fieldkit.core.diff import Change, DiffOp, DiffSummary, diff_text, edit_turn, summarize
 from fieldkit.core.models import Segment, Speaker
+from fieldkit.core.turns import build_turns
+from fieldkit.core.turns import speaker_label as turn_label
 from fieldkit.core.workflow import (
     TranscriptState,
     check_move,
@@ -288,24 +290,14 @@ def copy_labels(participant_id: str) -> tuple[str, ...]:
 
 
 def turn_groups(segments: Sequence[Segment]) -> list[list[int]]:
-    """Consecutive segments of one speaker make one turn (indices into `segments`)."""
-    groups: list[list[int]] = []
-    for index, segment in enumerate(segments):
-        if groups and segments[groups[-1][-1]].speaker is segment.speaker:
-            groups[-1].append(index)
-        else:
-            groups.append([index])
-    return groups
+    """The segments of each speaker turn (indices into `segments`; fieldkit.core.turns)."""
+    return [list(turn.segments) for turn in build_turns(segments)]
 
 
 def copy_turns(segments: Sequence[Segment], participant_id: str) -> list[CopyTurn]:
     return [
-        CopyTurn(
-            start=segments[group[0]].start,
-            label=speaker_label(segments[group[0]].speaker, participant_id),
-            text=" ".join(segments[i].text.strip() for i in group if segments[i].text.strip()),
-        )
-        for group in turn_groups(segments)
+        CopyTurn(start=t.start, label=turn_label(t.speaker, participant_id), text=t.text)
+        for t in build_turns(segments)
     ]
 
 

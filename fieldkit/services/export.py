@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fieldkit.core.schedule import Schedule, load_schedule
+from fieldkit.core.turns import build_turns
 from fieldkit.errors import FieldkitError, ScheduleError
-from fieldkit.export.turns import ExportTranscript, build_turns, place_topics
+from fieldkit.export.turns import ExportTranscript, place_topics
 from fieldkit.services.deid import (
     analysis_interviews,
     approved_text,
@@ -149,7 +150,7 @@ def _export_transcript(
     participant = Participants(study.db).get(interview.participant_id)
     assert participant is not None
     segments = Transcripts(study.db).segments(row.id)
-    turns = build_turns(segments, participant.id)
+    turns = build_turns(segments)
     return ExportTranscript(
         participant_id=participant.id,
         wave=interview.wave,

@@ -66,7 +66,7 @@ def test_transcript_show_prints_turns(transcribed: Path) -> None:
     assert code == 0
     lines = out.strip().splitlines()
     assert lines[1].startswith("[00:00] Interviewer: ")
-    assert any(line.startswith("[00:") and "Participant: " in line for line in lines)
+    assert any(line.startswith("[00:") and f"] {PID}: " in line for line in lines)
 
 
 def test_audit_finds_the_participant_raised_it_and_the_follow_up(transcribed: Path) -> None:
