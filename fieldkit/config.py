@@ -74,6 +74,7 @@ class StudyConfig:
     recording: RecordingSettings = field(default_factory=RecordingSettings)
     transcription: TranscriptionSettings = field(default_factory=TranscriptionSettings)
     approval: ApprovalSettings = field(default_factory=ApprovalSettings)
+    interviewers: tuple[str, ...] = ()  # [study] interviewers: names the methods paragraph gives
     # Anything later issues add (approval policy, de-identification) rides along untouched.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -98,6 +99,7 @@ def config_to_toml(config: StudyConfig) -> str:
             "waves": list(config.waves),
             "participant_id_template": config.id_template,
             "schedule": config.schedule,
+            **({"interviewers": list(config.interviewers)} if config.interviewers else {}),
         },
         "roles": dict(config.role_labels),
         "guard": {"terms": list(config.guarded_terms)},
@@ -193,6 +195,7 @@ def _parse(raw: dict[str, Any], path: Path) -> StudyConfig:
         recording=recording,
         transcription=transcription,
         approval=_approval(reader),
+        interviewers=reader.strings(study, "study.interviewers", ()),
         extra={k: v for k, v in raw.items() if k not in known},
     )
 

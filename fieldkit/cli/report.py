@@ -6,7 +6,7 @@ import click
 
 from fieldkit.cli.common import echo_json, with_study
 from fieldkit.core.guard import format_clock
-from fieldkit.core.report import report_lines
+from fieldkit.core.report import count_noun, report_lines
 from fieldkit.services.report import TermCount, study_report, term_counts
 from fieldkit.services.study import Study
 
@@ -44,7 +44,7 @@ def terms_command(study: Study, words: tuple[str, ...], as_json: bool) -> None:
 
 
 def term_lines(count: TermCount) -> list[str]:
-    lines = [f"{count.term}: {count.transcripts} of {count.of} transcripts"]
+    lines = [f"{count.term}: {count.transcripts} of {count_noun(count.of, 'transcript')}"]
     places: dict[tuple[str, str], list[str]] = {}
     for p in count.places:
         places.setdefault((p.participant, p.wave), []).append(format_clock(p.at))

@@ -3,6 +3,13 @@
 Pure: the service gathers plain facts from the store and the approval workflow; this module
 counts, summarises and writes. Durations are reported in minutes; the SD is the sample standard
 deviation (n − 1), as methods sections report it.
+
+Which interviews the figures describe (one rule, used by every figure and by `fieldkit terms`):
+- an interview counts once it was ended (or cut off and recovered) with recorded audio; one
+  ended with nothing recorded (no recordings, or 0 s) is not an audio-recorded interview;
+- a withdrawal takes an interview out of every figure: the participant withdrew consent, or
+  withdrew the transcript when it was returned to them (`is_withdrawn`). Withdrawals are
+  counted on their own (`WithdrawalSummary`), never silently dropped.
 """
 
 from __future__ import annotations
@@ -29,14 +36,18 @@ class InterviewFacts:
     role: str
     wave: str
     done: bool  # ended or interrupted (recorded), not merely started
-    duration_s: float | None
-    interviewer: str | None
+    duration_s: float | None  # recorded audio (the sum of the interview's recordings)
     started_at: str | None  # ISO timestamp
     notes: int = 0  # field notes taken during the interview
     transcribed: bool = False
     state: str | None = None  # approval state now (fieldkit.core.workflow.TranscriptState value)
     states_seen: frozenset[str] = frozenset()  # every approval state it has been in
     edited_by_participant: bool = False
+
+    @property
+    def has_audio(self) -> bool:
+        """Ended with something recorded: an audio-recorded interview."""
+        return self.done and (self.duration_s or 0.0) > 0
 
 
 @dataclass(frozen=True)
@@ -117,18 +128,23 @@ class TermSummary:
 
 @dataclass(frozen=True)
 class ApprovalSummary:
+    """Returning transcripts to participants, for the transcripts the figures describe (those
+    withdrawn are counted in `withdrawn` only)."""
+
     states: dict[str, int]  # current state → transcripts
     sent: int  # returned to participants for review (COREQ item 23)
     returned: int  # the participant sent their copy back
     approved: int  # approved, with or without changes
     approved_with_changes: int
     edited_by_participant: int
-    withdrawn: int
+    withdrawn: int  # withdrawn by the participant at review (not in the figures above)
     no_response: int
+    transcribed: int  # transcripts the figures above are out of
 
     def to_json(self) -> dict[str, Any]:
         return {
             "states": self.states,
+            "transcribed": self.transcribed,
             "sent_to_participants": self.sent,
             "returned_by_participants": self.returned,
             "approved": self.approved,
@@ -140,11 +156,39 @@ class ApprovalSummary:
 
 
 @dataclass(frozen=True)
+class WithdrawalSummary:
+    """Who withdrew, and what that takes out of the figures (COREQ item 12: dropped out)."""
+
+    consent_withdrawn: int  # participants who withdrew consent
+    consent_withdrawn_after_interview: int  # … of them, after an audio-recorded interview
+    transcripts_withdrawn: int  # transcripts withdrawn by their participant at review
+    interviews_excluded: int  # audio-recorded interviews left out of every figure
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "consent_withdrawn": self.consent_withdrawn,
+            "consent_withdrawn_after_interview": self.consent_withdrawn_after_interview,
+            "transcripts_withdrawn": self.transcripts_withdrawn,
+            "interviews_excluded": self.interviews_excluded,
+        }
+
+    def describe(self) -> str:
+        if not (self.consent_withdrawn or self.transcripts_withdrawn):
+            return "none"
+        return (
+            f"{count_noun(self.consent_withdrawn, 'participant')} withdrew consent "
+            f"({self.consent_withdrawn_after_interview} after being interviewed); "
+            f"{count_noun(self.transcripts_withdrawn, 'transcript')} withdrawn at review; "
+            f"{count_noun(self.interviews_excluded, 'interview')} left out of these figures"
+        )
+
+
+@dataclass(frozen=True)
 class StudyReport:
     title: str
     participants_by_site_role: dict[str, dict[str, int]]
     participant_status: dict[str, int]  # consented/pending/withdrawn → n
-    interviewed: int  # participants with at least one recorded interview
+    interviewed: int  # participants with at least one interview in the figures
     interviews_per_wave: dict[str, int]
     durations: DurationStats
     durations_by_role: dict[str, DurationStats]
@@ -152,6 +196,9 @@ class StudyReport:
     approval: ApprovalSummary
     methods: str
     interview_minutes: list[tuple[str, str, float]] = field(default_factory=list)
+    withdrawals: WithdrawalSummary = field(default_factory=lambda: WithdrawalSummary(0, 0, 0, 0))
+    without_audio: int = 0  # interviews ended with nothing recorded (in no figure)
+    interviewers: tuple[str, ...] = ()  # from the study's settings
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,7 +208,9 @@ class StudyReport:
                 "status": self.participant_status,
                 "interviewed": self.interviewed,
             },
+            "interviewers": list(self.interviewers),
             "interviews_per_wave": self.interviews_per_wave,
+            "interviews_without_audio": self.without_audio,
             "durations_minutes": {
                 "overall": self.durations.to_json(),
                 "by_role": {k: v.to_json() for k, v in self.durations_by_role.items()},
@@ -172,8 +221,28 @@ class StudyReport:
             ],
             "guarded_terms": [t.to_json() for t in self.terms],
             "approval": self.approval.to_json(),
+            "withdrawals": self.withdrawals.to_json(),
             "methods": self.methods,
         }
+
+
+# -- which interviews the figures describe ---------------------------------------------------
+
+# State values of fieldkit.core.workflow.TranscriptState (kept as text: the report only counts).
+SENT, RETURNED = "sent to participant", "returned"
+APPROVED, APPROVED_WITH_CHANGES = "approved", "approved with changes"
+WITHDRAWN, NO_RESPONSE = "withdrawn", "no response"
+CONSENT_WITHDRAWN = "withdrawn"  # fieldkit.core.models.ConsentStatus.WITHDRAWN
+
+
+def is_withdrawn(consent_status: str | None, transcript_state: str | None) -> bool:
+    """Withdrawn from the study's data: consent withdrawn, or the transcript withdrawn at review.
+    The report's figures and `fieldkit terms` leave such interviews out."""
+    return consent_status == CONSENT_WITHDRAWN or transcript_state == WITHDRAWN
+
+
+def _withdrawn(interview: InterviewFacts, consent: Mapping[str, str]) -> bool:
+    return is_withdrawn(consent.get(interview.participant_id), interview.state)
 
 
 # -- building the report ---------------------------------------------------------------------
@@ -188,32 +257,57 @@ def build_report(
     roles: Sequence[str] = (),
     waves: Sequence[str] = (),
     role_labels: Mapping[str, str] | None = None,
+    interviewers: Sequence[str] = (),
 ) -> StudyReport:
+    """`term_facts` must already leave out withdrawn interviews (the service audits only the
+    interviews `is_withdrawn` keeps)."""
     labels = dict(role_labels or {})
-    done = [i for i in interviews if i.done]
-    timed = [i for i in done if i.duration_s is not None]
+    consent = {p.id: p.status for p in participants}
+    recorded = [i for i in interviews if i.has_audio]
+    counted = [i for i in recorded if not _withdrawn(i, consent)]
+    withdrawals = summarise_withdrawals(participants, interviews, len(recorded) - len(counted))
+    durations = duration_stats([_minutes_of(i) for i in counted])
     by_role = {
-        role: duration_stats([i.duration_s / 60 for i in timed if i.role == role and i.duration_s])
-        for role in _ordered(roles, {i.role for i in timed})
+        role: duration_stats([_minutes_of(i) for i in counted if i.role == role])
+        for role in _ordered(roles, {i.role for i in counted})
     }
-    approval = summarise_approval(interviews)
-    durations = duration_stats([i.duration_s / 60 for i in timed if i.duration_s is not None])
+    approval = summarise_approval(
+        [i for i in interviews if not _withdrawn(i, consent)], withdrawals.transcripts_withdrawn
+    )
+    facts = MethodsFacts(
+        interviews=counted,
+        participants=participants,
+        durations=durations,
+        approval=approval,
+        withdrawals=withdrawals,
+        role_labels=labels,
+        interviewers=tuple(interviewers),
+        sites=tuple(sites),
+        any_recorded=bool(recorded),
+    )
     return StudyReport(
         title=title,
         participants_by_site_role=_by_site_role(participants, sites, roles),
         participant_status=dict(Counter(p.status for p in participants)),
-        interviewed=len({i.participant_id for i in done}),
+        interviewed=len({i.participant_id for i in counted}),
         interviews_per_wave={
-            wave: sum(1 for i in done if i.wave == wave)
-            for wave in _ordered(waves, {i.wave for i in done})
+            wave: sum(1 for i in counted if i.wave == wave)
+            for wave in _ordered(waves, {i.wave for i in counted})
         },
         durations=durations,
         durations_by_role=by_role,
         terms=summarise_terms(term_facts),
         approval=approval,
-        methods=methods_paragraph(participants, interviews, durations, approval, labels),
-        interview_minutes=[(i.participant_id, i.wave, (i.duration_s or 0.0) / 60) for i in timed],
+        methods=methods_paragraph(facts),
+        interview_minutes=[(i.participant_id, i.wave, _minutes_of(i)) for i in counted],
+        withdrawals=withdrawals,
+        without_audio=sum(1 for i in interviews if i.done and not i.has_audio),
+        interviewers=tuple(interviewers),
     )
+
+
+def _minutes_of(interview: InterviewFacts) -> float:
+    return (interview.duration_s or 0.0) / 60
 
 
 def _ordered(preferred: Sequence[str], present: set[str]) -> list[str]:
@@ -253,19 +347,15 @@ def summarise_terms(facts: Sequence[TermFacts]) -> list[TermSummary]:
     return summaries
 
 
-# State values of fieldkit.core.workflow.TranscriptState (kept as text: the report only counts).
-SENT, RETURNED = "sent to participant", "returned"
-APPROVED, APPROVED_WITH_CHANGES = "approved", "approved with changes"
-WITHDRAWN, NO_RESPONSE = "withdrawn", "no response"
-
-
 # Every state after "sent to participant" can only be reached by sending (fieldkit.core.workflow):
 # a transcript in one of them was returned to its participant, whatever history is at hand.
 AFTER_SENDING = frozenset({SENT, RETURNED, APPROVED, APPROVED_WITH_CHANGES, WITHDRAWN, NO_RESPONSE})
 AFTER_RETURN = frozenset({RETURNED, APPROVED_WITH_CHANGES})
 
 
-def summarise_approval(interviews: Sequence[InterviewFacts]) -> ApprovalSummary:
+def summarise_approval(interviews: Sequence[InterviewFacts], withdrawn: int) -> ApprovalSummary:
+    """The approval figures of `interviews` (withdrawn ones already left out); `withdrawn`
+    transcripts are only counted."""
     transcribed = [i for i in interviews if i.transcribed]
     seen = [i.states_seen | ({i.state} if i.state else set()) for i in transcribed]
     return ApprovalSummary(
@@ -275,17 +365,35 @@ def summarise_approval(interviews: Sequence[InterviewFacts]) -> ApprovalSummary:
         approved=sum(1 for i in transcribed if i.state in (APPROVED, APPROVED_WITH_CHANGES)),
         approved_with_changes=sum(1 for i in transcribed if i.state == APPROVED_WITH_CHANGES),
         edited_by_participant=sum(1 for i in transcribed if i.edited_by_participant),
-        withdrawn=sum(1 for i in transcribed if i.state == WITHDRAWN),
+        withdrawn=withdrawn,
         no_response=sum(1 for i in transcribed if i.state == NO_RESPONSE),
+        transcribed=len(transcribed),
     )
 
 
-# -- the methods paragraph -------------------------------------------------------------------
+def summarise_withdrawals(
+    participants: Sequence[ParticipantFacts], interviews: Sequence[InterviewFacts], excluded: int
+) -> WithdrawalSummary:
+    gone = {p.id for p in participants if p.status == CONSENT_WITHDRAWN}
+    interviewed = {i.participant_id for i in interviews if i.has_audio}
+    return WithdrawalSummary(
+        consent_withdrawn=len(gone),
+        consent_withdrawn_after_interview=len(gone & interviewed),
+        transcripts_withdrawn=sum(1 for i in interviews if i.state == WITHDRAWN),
+        interviews_excluded=excluded,
+    )
 
 
-def _count(n: int, one: str, many: str | None = None) -> str:
-    word = one if n == 1 else (many or f"{one}s")
-    return f"{n} {word}"
+# -- words -----------------------------------------------------------------------------------
+
+
+def count_noun(n: int, one: str, many: str | None = None) -> str:
+    """ "1 interview", "2 interviews", "0 interviews"."""
+    return f"{n} {one if n == 1 else (many or f'{one}s')}"
+
+
+def _be(n: int) -> str:
+    return "was" if n == 1 else "were"
 
 
 def _join(items: Sequence[str]) -> str:
@@ -293,6 +401,12 @@ def _join(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def minutes_phrase(minutes: float) -> str:
+    """One duration, to a tenth of a minute, its unit agreeing: "1 minute", "1.5 minutes"."""
+    number = f"{minutes:.1f}".removesuffix(".0")
+    return f"{number} {'minute' if number == '1' else 'minutes'}"
 
 
 UNCOUNTABLE = ("staff", "personnel", "s")  # endings that take no plural "s"
@@ -310,45 +424,61 @@ def _role_phrase(
     return _join([f"{n} {_plural_label(labels.get(role, role), n)}" for role, n in counts.items()])
 
 
-def methods_paragraph(
-    participants: Sequence[ParticipantFacts],
-    interviews: Sequence[InterviewFacts],
-    durations: DurationStats,
-    approval: ApprovalSummary,
-    role_labels: Mapping[str, str],
-) -> str:
-    """COREQ items 1 (interviewer), 14 (setting), 17 (repeat interviews), 20 (field notes),
-    21 (duration) and 23 (transcripts returned), written from the data."""
-    done = [i for i in interviews if i.done]
-    if not done:
+# -- the methods paragraph -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MethodsFacts:
+    interviews: Sequence[InterviewFacts]  # the interviews the figures describe
+    participants: Sequence[ParticipantFacts]
+    durations: DurationStats
+    approval: ApprovalSummary
+    withdrawals: WithdrawalSummary
+    role_labels: Mapping[str, str]
+    interviewers: tuple[str, ...] = ()  # names from the study's settings, never a login
+    sites: tuple[str, ...] = ()  # the configured order
+    any_recorded: bool = True  # including interviews since withdrawn
+
+
+def methods_paragraph(facts: MethodsFacts) -> str:
+    """COREQ items 1 (interviewer), 12 (withdrawals), 14 (setting), 17 (repeat interviews),
+    20 (field notes), 21 (duration) and 23 (transcripts returned), written from the data."""
+    done = facts.interviews
+    if not facts.any_recorded:
         return "No interviews have been conducted yet."
+    if not done:
+        return f"No interviews remain for analysis. {_withdrawals(facts.withdrawals, False)}"
     sentences = [
-        _who_and_where(done),
-        _with_whom(done, participants, role_labels),
-        _how_long(durations),
+        _who_and_where(done, facts.interviewers, facts.sites),
+        _with_whom(done, facts.participants, facts.role_labels),
+        _how_long(facts.durations),
         _repeats(done),
         _field_notes(done),
-        _returned(approval, sum(1 for i in interviews if i.transcribed)),
+        _returned(facts.approval),
+        _withdrawals(facts.withdrawals),
     ]
     return " ".join(s for s in sentences if s)
 
 
-def _who_and_where(done: Sequence[InterviewFacts]) -> str:
-    interviewers = sorted({i.interviewer for i in done if i.interviewer})
-    who = (
-        f"by {_count(len(interviewers), 'interviewer')} ({_join(interviewers)})"
-        if interviewers
-        else "by the study's interviewers"
-    )
+def _who_and_where(
+    done: Sequence[InterviewFacts], interviewers: Sequence[str], sites: Sequence[str]
+) -> str:
+    if not interviewers:
+        who = "the interviewer"
+    elif len(interviewers) == 1:
+        who = interviewers[0]
+    else:
+        who = f"{count_noun(len(interviewers), 'interviewer')} ({_join(interviewers)})"
     dates = sorted(i.started_at[:10] for i in done if i.started_at)
     when = ""
     if dates:
         when = (
             f" on {dates[0]}" if dates[0] == dates[-1] else f" between {dates[0]} and {dates[-1]}"
         )
-    sites = list(dict.fromkeys(i.site for i in done))
-    where = f" at {_count(len(sites), 'site')} ({_join(sites)})"
-    return f"Semi-structured interviews were conducted {who}{when}{where}."
+    present = {i.site for i in done}
+    in_order = [s for s in _ordered(sites, present) if s in present]
+    where = f" at {count_noun(len(in_order), 'site')} ({_join(in_order)})"
+    return f"Semi-structured interviews were conducted by {who}{when}{where}."
 
 
 def _with_whom(
@@ -359,27 +489,22 @@ def _with_whom(
     people = list(dict.fromkeys(i.participant_id for i in done))
     roles = {p.id: p.role for p in participants} | {i.participant_id: i.role for i in done}
     return (
-        f"{_count(len(done), 'interview').capitalize()} were audio-recorded with "
-        f"{_count(len(people), 'participant')} ({_role_phrase(people, roles, labels)})."
-    ).replace("1 interview were", "1 interview was")
-
-
-def _how_long(durations: DurationStats) -> str:
-    if not durations.n or durations.mean is None:
-        return ""
-    if durations.n == 1:
-        return f"The interview lasted {durations.mean:.0f} minutes."
-    sd = f"SD {durations.sd:.1f}, " if durations.sd is not None else ""
-    return (
-        f"Interviews lasted a mean of {durations.mean:.1f} minutes ({sd}median "
-        f"{durations.median:.1f}, range {_whole(durations.min)}–{_whole(durations.max)})."
+        f"{count_noun(len(done), 'interview').capitalize()} {_be(len(done))} audio-recorded "
+        f"with {count_noun(len(people), 'participant')} ({_role_phrase(people, roles, labels)})."
     )
 
 
-def _whole(minutes: float | None) -> str:
-    """Whole minutes, as methods sections give a range; tenths below ten minutes."""
-    value = minutes or 0.0
-    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+def _how_long(durations: DurationStats) -> str:
+    """Every figure to a tenth of a minute, so a range never mixes precisions."""
+    if not durations.n or durations.mean is None:
+        return ""
+    if durations.n == 1:
+        return f"The interview lasted {minutes_phrase(durations.mean)}."
+    sd = f"SD {durations.sd:.1f}, " if durations.sd is not None else ""
+    return (
+        f"Interviews lasted a mean of {durations.mean:.1f} minutes ({sd}median "
+        f"{durations.median:.1f}, range {durations.min:.1f}–{durations.max:.1f})."
+    )
 
 
 def _repeats(done: Sequence[InterviewFacts]) -> str:
@@ -391,35 +516,63 @@ def _repeats(done: Sequence[InterviewFacts]) -> str:
         return "No repeat interviews were carried out."
     waves = list(dict.fromkeys(i.wave for i in done))
     return (
-        f"{_count(repeat, 'participant').capitalize()} "
-        f"{'was' if repeat == 1 else 'were'} interviewed more than once ({_join(waves)})."
+        f"{count_noun(repeat, 'participant').capitalize()} "
+        f"{_be(repeat)} interviewed more than once ({_join(waves)})."
     )
 
 
 def _field_notes(done: Sequence[InterviewFacts]) -> str:
     with_notes = sum(1 for i in done if i.notes)
     if not with_notes:
-        return "No field notes were taken during the interviews."
+        what = "the interview" if len(done) == 1 else "the interviews"
+        return f"No field notes were taken during {what}."
+    if len(done) == 1:
+        return "Field notes were taken during the interview."
     return f"Field notes were taken during {with_notes} of {len(done)} interviews."
 
 
-def _returned(approval: ApprovalSummary, transcribed: int) -> str:
-    if not transcribed:
+def _returned(approval: ApprovalSummary) -> str:
+    if not approval.transcribed:
         return ""
     if not approval.sent:
         return "Transcripts have not been returned to participants."
     parts = [
         f"Transcripts were returned to participants for comment and correction "
-        f"({approval.sent} of {transcribed})"
+        f"({approval.sent} of {approval.transcribed})"
     ]
     outcome = [f"{approval.approved} approved"]
     if approval.approved_with_changes:
         outcome.append(f"{approval.approved_with_changes} of them with changes")
     if approval.no_response:
         outcome.append(f"{approval.no_response} did not respond")
-    if approval.withdrawn:
-        outcome.append(f"{approval.withdrawn} withdrew")
     return f"{parts[0]}; {', '.join(outcome)}."
+
+
+def _withdrawals(w: WithdrawalSummary, figures_above: bool = True) -> str:
+    parts = []
+    if w.consent_withdrawn:
+        after = w.consent_withdrawn_after_interview
+        when = ""
+        if after == w.consent_withdrawn:
+            when = " after being interviewed"
+        elif after:
+            when = f" ({after} after being interviewed)"
+        parts.append(f"{count_noun(w.consent_withdrawn, 'participant')} withdrew consent{when}")
+    if w.transcripts_withdrawn:
+        n = w.transcripts_withdrawn
+        parts.append(
+            f"{count_noun(n, 'transcript')} {_be(n)} withdrawn by the participant on review"
+        )
+    if not parts:
+        return "No participant withdrew."
+    sentence = _join(parts)
+    if w.interviews_excluded and figures_above:
+        n = w.interviews_excluded
+        sentence += (
+            f"; {'this interview is' if n == 1 else f'these {n} interviews are'} "
+            "not included in the figures above"
+        )
+    return sentence[0].upper() + sentence[1:] + "."
 
 
 # -- as text (CLI and app) -------------------------------------------------------------------
@@ -435,14 +588,19 @@ def report_lines(report: StudyReport) -> list[str]:
     lines.append(f"  {status or 'none yet'}; {report.interviewed} interviewed")
     lines += ["", "Interviews per wave"]
     lines += [f"  {wave:<14}{n}" for wave, n in report.interviews_per_wave.items()]
+    if report.without_audio:
+        lines.append(
+            f"  ({count_noun(report.without_audio, 'interview')} ended with no audio: not counted)"
+        )
     lines += ["", "Durations (minutes)", f"  overall   {report.durations.describe()}"]
     lines += [f"  {role:<10}{s.describe()}" for role, s in report.durations_by_role.items()]
     lines += ["", "Guarded terms"]
     for t in report.terms:
         lines.append(
-            f"  {t.term}: raised by the participant in {t.raised_in} of {t.transcripts} "
-            f"transcripts, followed up in {t.followed_up_in}; {t.breaches} breach(es) in "
-            f"{t.transcripts_with_breaches} transcript(s)"
+            f"  {t.term}: raised by the participant in {t.raised_in} of "
+            f"{count_noun(t.transcripts, 'transcript')}, followed up in {t.followed_up_in}; "
+            f"{count_noun(t.breaches, 'breach', 'breaches')} in "
+            f"{count_noun(t.transcripts_with_breaches, 'transcript')}"
         )
     if not report.terms:
         lines.append("  no transcripts yet")
@@ -450,11 +608,12 @@ def report_lines(report: StudyReport) -> list[str]:
     lines += [
         "",
         "Approval",
-        f"  sent to participants {a.sent}, returned {a.returned}, approved {a.approved} "
-        f"({a.approved_with_changes} with changes), edited by the participant "
-        f"{a.edited_by_participant}, no response {a.no_response}, withdrawn {a.withdrawn}",
+        f"  sent to participants {a.sent} of {a.transcribed}, returned {a.returned}, "
+        f"approved {a.approved} ({a.approved_with_changes} with changes), edited by the "
+        f"participant {a.edited_by_participant}, no response {a.no_response}",
     ]
     if a.states:
         lines.append("  now: " + ", ".join(f"{n} {s}" for s, n in sorted(a.states.items())))
+    lines += ["", "Withdrawals", f"  {report.withdrawals.describe()}"]
     lines += ["", "Methods", f"  {report.methods}"]
     return lines

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fieldkit.core.audit import audit_transcript
-from fieldkit.core.models import InterviewStatus
+from fieldkit.core.models import InterviewStatus, Participant
 from fieldkit.core.report import (
     InterviewFacts,
     ParticipantFacts,
     StudyReport,
     TermFacts,
     build_report,
+    is_withdrawn,
 )
 from fieldkit.core.workflow import TranscriptState
 from fieldkit.errors import FieldkitError
@@ -34,23 +35,41 @@ def study_report(study: Study) -> StudyReport:
     interviews = Interviews(study.db).all()
     facts = [_interview_facts(study, i, people[i.participant_id]) for i in interviews]
     config = study.config
+    counted = [row for row, fact in zip(interviews, facts, strict=True) if _counted(fact, people)]
     return build_report(
         title=config.title,
         participants=[ParticipantFacts(p.id, p.site, p.role, p.status.value) for p in participants],
         interviews=facts,
-        term_facts=_term_facts(study, interviews),
+        term_facts=_term_facts(study, counted),
         sites=config.sites,
         roles=config.roles,
         waves=config.waves,
         role_labels=config.role_labels,
+        interviewers=_interviewers(study),
     )
 
 
-def _interview_facts(study: Study, interview: InterviewRow, participant: Any) -> InterviewFacts:
+def _interviewers(study: Study) -> tuple[str, ...]:
+    """`[study] interviewers` in study.toml: the names the methods paragraph gives (never the
+    computer's login, which is what the interview rows record)."""
+    return study.config.interviewers
+
+
+def _counted(fact: InterviewFacts, people: dict[str, Participant]) -> bool:
+    """In the report's figures: audio-recorded and not withdrawn (fieldkit.core.report)."""
+    person = people.get(fact.participant_id)
+    consent = person.status.value if person else None
+    return fact.has_audio and not is_withdrawn(consent, fact.state)
+
+
+def _interview_facts(
+    study: Study, interview: InterviewRow, participant: Participant
+) -> InterviewFacts:
     revisions = Transcripts(study.db).for_interview(interview.id)
-    transcribed = bool(revisions)
+    # A withdrawal that deleted the transcript keeps the interview's approval state and moves.
+    seen = approval_states_seen(study, interview.id) - {TranscriptState.TRANSCRIBING.value}
+    transcribed = bool(revisions) or bool(seen)
     state = approval_state_of(study, interview.id) if transcribed else None
-    seen = approval_states_seen(study, interview.id) if transcribed else set()
     return InterviewFacts(
         participant_id=interview.participant_id,
         site=participant.site,
@@ -58,7 +77,6 @@ def _interview_facts(study: Study, interview: InterviewRow, participant: Any) ->
         wave=interview.wave,
         done=interview.status in DONE,
         duration_s=interview.duration_s,
-        interviewer=interview.interviewer,
         started_at=interview.started_at,
         notes=len(Events(study.db).for_interview(interview.id, "note")),
         transcribed=transcribed,
@@ -122,13 +140,17 @@ class TermCount:
 
 
 def searchable_interviews(study: Study) -> dict[int, InterviewRow]:
-    """Interviews with a transcript, except those the participant withdrew."""
+    """Interviews with a transcript, except withdrawn ones: the participant withdrew consent or
+    the transcript (the same rule as the study report's figures)."""
     by_id = {i.id: i for i in Interviews(study.db).all()}
+    consent = {p.id: p.status.value for p in Participants(study.db).all()}
     result = {}
     for interview_id in TranscriptSearch(study.db).transcribed_interviews():
-        if approval_state_of(study, interview_id) is TranscriptState.WITHDRAWN:
+        interview = by_id[interview_id]
+        state = approval_state_of(study, interview_id).value
+        if is_withdrawn(consent.get(interview.participant_id), state):
             continue
-        result[interview_id] = by_id[interview_id]
+        result[interview_id] = interview
     return result
 
 

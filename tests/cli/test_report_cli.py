@@ -46,7 +46,9 @@ def test_report_json_figures(cli: CliRun, three: Study) -> None:
     [term] = data["guarded_terms"]
     assert term["term"] == "recovery" and term["transcripts"] == 1
     assert "Field notes were taken during 1 of 3 interviews" in data["methods"]
-    assert "by 2 interviewers (alex and sam)" in data["methods"]
+    # No [study] interviewers setting: "the interviewer", never the logins the rows record.
+    assert "conducted by the interviewer on 2025-03-03" in data["methods"]
+    assert "alex" not in data["methods"] and "sam" not in data["methods"]
 
 
 def test_report_text(cli: CliRun, three: Study) -> None:

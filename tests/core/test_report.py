@@ -34,7 +34,6 @@ def interview(
 ) -> InterviewFacts:
     defaults: dict[str, object] = {
         "done": True,
-        "interviewer": "alex",
         "started_at": "2025-03-03T10:00:00+11:00",
         "transcribed": True,
         "state": "approved",
@@ -68,7 +67,7 @@ def test_duration_stats_edge_cases() -> None:
 def sample_report() -> StudyReport:
     interviews = [
         interview("P1", 30, started_at="2025-03-03T10:00:00+11:00", notes=2),
-        interview("P2", 35, role="CLIN", interviewer="sam", started_at="2025-03-10T09:00:00"),
+        interview("P2", 35, role="CLIN", started_at="2025-03-10T09:00:00"),
         interview("P3", 40, site="Site 2", state="approved with changes", notes=1),
         interview(
             "P1",
@@ -96,6 +95,7 @@ def sample_report() -> StudyReport:
         roles=("PEER", "CLIN"),
         waves=("commencement", "follow-up"),
         role_labels=LABELS,
+        interviewers=("Alex Ng", "Sam Lee"),
     )
 
 
@@ -143,12 +143,12 @@ def test_report_terms_and_approval() -> None:
 
 def test_methods_paragraph_is_written_from_the_data() -> None:
     text = sample_report().methods
-    assert "by 2 interviewers (alex and sam)" in text
+    assert "by 2 interviewers (Alex Ng and Sam Lee)" in text
     assert "between 2025-03-03 and 2025-06-01" in text
     assert "at 2 sites (Site 1 and Site 2)" in text
     assert "4 interviews were audio-recorded with 3 participants" in text
     assert "2 peer support workers and 1 clinical staff" in text
-    assert "mean of 38.8 minutes (SD 8.5, median 37.5, range 30–50)" in text
+    assert "mean of 38.8 minutes (SD 8.5, median 37.5, range 30.0–50.0)" in text
     assert "1 participant was interviewed more than once (commencement and follow-up)" in text
     assert "Field notes were taken during 2 of 4 interviews" in text
     assert "returned to participants for comment and correction (4 of 4)" in text
