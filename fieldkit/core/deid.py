@@ -350,11 +350,18 @@ _ADDRESS = re.compile(
 _PO_BOX = re.compile(r"\b(?:PO|P\.O\.)\s*Box\s+\d+\b", re.IGNORECASE)
 
 
+# Nobody says "the 12 Smith Street": after an article the number counts something, as in
+# "the 3 Sisters Walk" (a walking track) or "the 2 Community Days".
+_ARTICLE_BEFORE = re.compile(r"\b(?:the|a|an|these|those)\s+$", re.IGNORECASE)
+
+
 def _find_addresses(text: str) -> list[tuple[int, int]]:
     spans = []
     for m in _ADDRESS.finditer(text):
         if not m.group("unit") and _YEAR_GROUP.fullmatch(m.group("number")):
             continue  # "in 2020 Smith Street clinic closed": a year, not a house number
+        if _ARTICLE_BEFORE.search(text, max(0, m.start() - 8), m.start()):
+            continue
         spans.append((m.start(), m.end()))
     return spans + [(m.start(), m.end()) for m in _PO_BOX.finditer(text)]
 
