@@ -147,7 +147,8 @@ def _listed_as(study: Study, text: str) -> IdentifierRow | None:
 
 def remove_identifier(study: Study, text: str) -> IdentifierRow:
     repo = Identifiers(study.db)
-    row = repo.find(" ".join(text.split()))
+    cleaned = " ".join(text.split())
+    row = repo.find(cleaned) or _listed_as(study, cleaned)  # "Zoe" removes "Zoë"
     if row is None:
         raise FieldkitError(
             f"{text!r} is not on the identifier list", "see fieldkit identifiers list"

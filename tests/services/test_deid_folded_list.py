@@ -11,7 +11,12 @@ import pytest
 
 from fieldkit.core.models import Speaker
 from fieldkit.errors import FieldkitError
-from fieldkit.services.deid import add_identifier, deidentify, list_identifiers
+from fieldkit.services.deid import (
+    add_identifier,
+    deidentify,
+    list_identifiers,
+    remove_identifier,
+)
 from fieldkit.services.export import export
 from fieldkit.services.study import Study
 from fieldkit.services.transcription import load_transcript
@@ -68,6 +73,8 @@ def test_a_second_spelling_of_a_listed_name_is_refused(study: Study) -> None:
     with pytest.raises(FieldkitError, match="already on the identifier list"):
         add_identifier(study, "St Vincent's", "organisation")
     assert [r.text for r in list_identifiers(study)] == ["St. Vincent’s", "Siobhán"]
+    assert remove_identifier(study, "Siobhan").text == "Siobhán"  # found the same way
+    assert [r.text for r in list_identifiers(study)] == ["St. Vincent’s"]
 
 
 def approved_interviews(study: Study) -> list[str]:
