@@ -22,7 +22,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 
+from fieldkit.core.folding import fold, fold_text
 from fieldkit.core.models import Segment, Word
 
 
@@ -79,13 +81,37 @@ class Suggestion:
 
 
 def entity_key(category: Category, text: str) -> str:
-    """The same entity written differently gets the same key: case, spacing and (for numbers)
-    punctuation do not matter."""
+    """The same entity written differently gets the same key: case, spacing, accents,
+    apostrophe and dash forms and periods do not matter; a phone number is its digits; an
+    e-mail address said aloud ("diane dot smith at example dot com") is the address typed."""
     if category is Category.PHONE:
-        digits = re.sub(r"\D", "", text)
-        return f"{category.value}:{digits}"
-    folded = re.sub(r"\s+", " ", text.strip().casefold())
-    return f"{category.value}:{folded}"
+        return f"{category.value}:{''.join(_phone_digits(text))}"
+    if category is Category.EMAIL:
+        return f"{category.value}:{_typed_email(fold_text(text).casefold().strip())}"
+    return f"{category.value}:{identifier_form(text)}"
+
+
+def identifier_form(text: str) -> str:
+    """What two ways of writing one identifier share: "Zoë" and "zoe", "St. Vincent’s" and
+    "st vincent's", "Mary–Anne" and "Mary Anne"."""
+    return re.sub(r"[\s.\-]+", " ", fold_text(text).casefold()).strip()
+
+
+def canonical_entity(entity: str) -> str:
+    """An entity key from an earlier version (or run) in today's form, so an existing key keeps
+    its placeholders: "person:Siobhán" and "person:siobhan" are the same entity."""
+    prefix, separator, text = entity.partition(":")
+    try:
+        category = Category(prefix)
+    except ValueError:
+        return entity
+    return entity_key(category, text) if separator else entity
+
+
+def _typed_email(spoken: str) -> str:
+    said = {"dot": ".", "at": "@", "underscore": "_", "hyphen": "-", "dash": "-"}
+    words = re.split(r"\s+", spoken)
+    return "".join(said.get(w, w) for w in words)
 
 
 def placeholder_for(category: Category, number: int) -> str:
@@ -93,74 +119,272 @@ def placeholder_for(category: Category, number: int) -> str:
 
 
 # -- the identifier list ---------------------------------------------------------------------
+# Matching runs on folded text (see fieldkit.core.folding): Zoë = Zoe, O’Brien = O'Brien.
 
 # Possessive and plural endings stay outside the placeholder: Diane's → [PERSON 1]'s.
-_ENDINGS = r"(?=(?:['’]s|s['’]|['’]|es|s)?(?![\w]))"
+_ENDINGS = r"(?=(?:'s|s'|'|es|s)?(?!\w))"
+# Between the parts of a listed name the text may put spaces, periods, apostrophes or hyphens,
+# or nothing: "St. Vincent's" = "St Vincents" = "St-Vincent's"; "Mary-Anne" = "Mary Anne".
+_GAP = r"[\s.'\-]*"
 
 
-def _list_pattern(text: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in text.split()]
-    body = r"[\s\-]+".join(words)  # "St Vincent's" / "St  Vincent's" / "Riverton-Community"
-    return re.compile(rf"(?<![\w])(?:{body}){_ENDINGS}", re.IGNORECASE)
+@lru_cache(maxsize=2048)
+def _list_pattern(text: str) -> re.Pattern[str] | None:
+    """The pattern for one listed identifier, or None if it holds no letters or digits."""
+    folded = re.sub(r"^\W+|\W+$", "", fold_text(text))
+    tokens = re.findall(r"\w+|\W+", folded)
+    if not tokens:
+        return None
+    parts: list[str] = []
+    for token in tokens:
+        if re.match(r"\w", token):
+            parts.append(re.escape(token))
+            continue
+        kept = re.sub(r"[\s.'\-]", "", token)
+        if not kept:
+            parts.append(_GAP)
+        elif kept == "&":
+            parts.append(rf"{_GAP}(?:&|and){_GAP}")
+        else:
+            parts.append(_GAP + re.escape(kept) + _GAP)
+    if len(tokens) >= 3 and tokens[-1].casefold() == "s" and "'" in tokens[-2]:
+        # A name that ends in a possessive (St Vincent's) is also said without it.
+        parts[-2:] = [r"(?:'?s)?"]
+    body = "".join(parts)
+    return re.compile(rf"(?<!\w)(?:{body}){_ENDINGS}", re.IGNORECASE)
 
 
 def _find_listed(
-    text: str, identifiers: Sequence[Identifier]
+    folded: str, identifiers: Sequence[Identifier]
 ) -> list[tuple[int, int, Category, str]]:
+    """(start, end, category, entity key) in the folded text for every listed identifier."""
     found: list[tuple[int, int, Category, str]] = []
     for identifier in identifiers:
-        if not identifier.text.strip():
+        pattern = _list_pattern(identifier.text)
+        if pattern is None:
             continue
-        for match in _list_pattern(identifier.text).finditer(text):
-            key = entity_key(identifier.category, identifier.text)
-            found.append((match.start(), match.end(), identifier.category, key))
+        key = entity_key(identifier.category, identifier.text)
+        for match in pattern.finditer(folded):
+            if match.end() > match.start():
+                found.append((match.start(), match.end(), identifier.category, key))
     return found
 
 
 # -- patterns --------------------------------------------------------------------------------
+# Every pattern runs on folded text: dashes are "-", apostrophes "'", letters without accents.
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?<!\.)")
-# How speech recognition writes a spoken address: "diane dot smith at example dot com dot au".
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+\s*@\s*[\w-]+(?:\.[\w-]+)+(?<!\.)(?![\w@])")
+# How speech recognition writes a spoken address: "diane dot smith at example dot com dot au",
+# "diane.smith at example.com", "j underscore tan at health dot nsw dot gov dot au", with a
+# domain name said as words ("diane at riverton health dot org"). The last label must be a
+# common top-level domain and the first domain word no ordinary word, so "look at the dot
+# points" is not an address.
+_TOP_LEVEL_DOMAINS = "com|org|net|edu|gov|au|uk|nz|ca|us|ie|io|co|info|biz|me|int|health"
+_NOT_A_DOMAIN = "the|a|an|this|that|these|those|it|its|my|your|our|their|his|her|some|any"
+_SPOKEN_JOIN = r"(?:\s+(?:dot|underscore|hyphen|dash)\s+|[._\-])"
+_SPOKEN_DOT = r"(?:\s+dot\s+|\.)"
 _SPOKEN_EMAIL = re.compile(
-    r"(?<![\w])[a-z0-9]+(?:\s+(?:dot|underscore)\s+[a-z0-9]+)*\s+at\s+[a-z0-9-]+"
-    r"(?:\s+dot\s+[a-z]{2,})+(?![\w])",
+    rf"(?<![\w.'@\-])[a-z0-9]+(?:{_SPOKEN_JOIN}[a-z0-9]+)*"
+    r"(?:\s+at\s+|\s*@\s*)"
+    rf"(?!(?:{_NOT_A_DOMAIN})\b)[a-z0-9]+(?:-[a-z0-9]+)*(?:\s+(?!(?:dot|at)\b)[a-z0-9]+){{0,2}}"
+    rf"(?:{_SPOKEN_DOT}[a-z0-9]+(?:-[a-z0-9]+)*)*"
+    rf"{_SPOKEN_DOT}(?:{_TOP_LEVEL_DOMAINS})(?![\w@])(?!\.\w)",
     re.IGNORECASE,
 )
 
-# A run of digit groups with phone separators; the digit count decides (8–13 digits).
-_PHONE = re.compile(
-    r"(?<![\w+])"
-    r"(?:\+\d{1,3}[\s.\-]?)?"  # +61, +44, +1
-    r"(?:\(\d{1,5}\)[\s.\-]?)?"  # (02), (0161), (555)
-    r"\d{1,12}(?:[\s.\-]\d{1,6}){0,5}"
-    r"(?![\w])"
+# Phone numbers: a run of digit groups, then a check of the whole run (see `_phone_spans`).
+# Groups may be split by spaces, hyphens, periods or commas, with stray spaces around them
+# ("041 -234 -5678", "0-4-1-2-3-4-5-6-7-8", "double 044, 123, 456"), and start with +, "plus",
+# or an area code in brackets.
+_DIGIT_WORDS = {
+    "zero": "0",
+    "oh": "0",
+    "nought": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
+_REPEATS = {"double": 2, "triple": 3}
+_PHONE_GROUP = re.compile(
+    r"(?P<sep>\s*[-.,]\s*|\s+)?"
+    r"(?P<lead>(?:\+\s*|plus\s+)?(?:(?:double|triple)\s+)?)"
+    r"(?P<group>\(\d+\)|\d+)(?![\w(])",
+    re.IGNORECASE,
+)
+_PHONE_RUN = re.compile(
+    r"(?<![\w+$.,])(?:\+\s*|plus\s+)?(?:(?:double|triple)\s+)?(?:\(\d+\)|\d+)"
+    r"(?:(?:\s*[-.,]\s*|\s+)(?:(?:double|triple)\s+)?(?:\(\d+\)|\d+))*(?![\w(])",
+    re.IGNORECASE,
+)
+# Said digit by digit in words: "oh four one two, three four five, six seven eight".
+_DIGIT_WORD = rf"(?:(?:double|triple)\s+)?(?:{'|'.join(_DIGIT_WORDS)})"
+_SPOKEN_PHONE = re.compile(
+    rf"(?<![\w])(?:plus\s+)?{_DIGIT_WORD}(?:[\s,\-]+{_DIGIT_WORD}){{7,}}(?![\w])",
+    re.IGNORECASE,
 )
 _PHONE_DIGITS = range(8, 14)
+_MAX_PHONE_GROUPS = 13  # a group holds at least one digit
+_YEAR_GROUP = re.compile(r"(?:19|20)\d\d")
+
+
+def _phone_digits(text: str) -> list[str]:
+    """The digits a phone number says, with spoken digits and "double"/"triple" spelled out."""
+    digits: list[str] = []
+    repeat = 1
+    for token in re.findall(r"\d+|[a-z]+", text.casefold()):
+        if token in _REPEATS:
+            repeat = _REPEATS[token]
+            continue
+        if token.isdigit():
+            digits += [token[0]] * repeat + list(token[1:])
+        elif token in _DIGIT_WORDS:
+            digits += [_DIGIT_WORDS[token]] * repeat
+        repeat = 1
+    return digits
+
+
+@dataclass(frozen=True)
+class _Group:
+    start: int  # where its separator (or the run) starts
+    body_start: int  # where its lead ("+", "plus", "double") or digits start
+    end: int
+    separator: str  # "" for the first group of a run
+    lead: str
+    digits: str  # the group's digits as written, brackets dropped
+    bracketed: bool  # an area code in brackets: "(02)"
+
+    @property
+    def strong(self) -> bool:
+        """Starts the way only a phone number does: +, plus, double, (area code), or a 0."""
+        return bool(self.lead.strip()) or self.bracketed or self.digits.startswith("0")
+
+
+def _groups(run: re.Match[str]) -> list[_Group]:
+    groups = []
+    for m in _PHONE_GROUP.finditer(run.group()):
+        offset = run.start()
+        groups.append(
+            _Group(
+                start=offset + m.start(),
+                body_start=offset + m.start("lead"),
+                end=offset + m.end(),
+                separator=(m.group("sep") or "").strip() or (" " if m.group("sep") else ""),
+                lead=m.group("lead"),
+                digits=m.group("group").strip("()"),
+                bracketed=m.group("group").startswith("("),
+            )
+        )
+    return groups
+
+
+def _is_phone(groups: Sequence[_Group]) -> bool:
+    """Whether these consecutive groups (a whole run or part of one) make a phone number."""
+    count = len(_phone_digits(" ".join(g.lead + g.digits for g in groups)))
+    if count not in _PHONE_DIGITS:
+        return False
+    if groups[0].strong:
+        return True
+    inner = [g.separator for g in groups[1:]]
+    sizes = [len(g.digits) for g in groups]
+    if "," in inner:
+        return False  # a list of counts: "45, 52, 61, 70"
+    if sum(1 for g in groups if _YEAR_GROUP.fullmatch(g.digits)) >= 2:
+        return False  # a run of years: "2019 2020 2021"
+    if "." in inner and min(sizes) < 3:
+        return False  # times and decimals: "10.30-11.30"
+    if len(groups) > 1 and sizes[0] <= 3 and all(s == 3 for s in sizes[1:]):
+        return False  # a large number grouped in thousands: "12 500 000"
+    return not (len(groups) > 2 and all(s == 2 for s in sizes))  # "45 52 61 70"
+
+
+def _phone_spans(groups: Sequence[_Group]) -> list[tuple[int, int]]:
+    """Phone numbers within one run: the whole run if it is one, else its best parts (a part
+    that starts like a phone number first, then the longest), so "in 2019 0412 345 678" keeps
+    the year."""
+    if not groups:
+        return []
+    if len(groups) <= _MAX_PHONE_GROUPS and _is_phone(groups):
+        return [(groups[0].body_start, groups[-1].end)]
+    windows = [
+        (i, j)
+        for i in range(len(groups))
+        for j in range(i, min(len(groups), i + _MAX_PHONE_GROUPS))
+        if _is_phone(groups[i : j + 1])
+    ]
+    windows.sort(key=lambda w: (not groups[w[0]].strong, w[0] - w[1], w[0]))
+    chosen: list[tuple[int, int]] = []
+    for i, j in windows:
+        if all(j < first or i > last for first, last in chosen):
+            chosen.append((i, j))
+    return sorted((groups[i].body_start, groups[j].end) for i, j in chosen)
+
+
+def _find_phones(text: str) -> list[tuple[int, int]]:
+    spans = [span for run in _PHONE_RUN.finditer(text) for span in _phone_spans(_groups(run))]
+    for m in _SPOKEN_PHONE.finditer(text):
+        if len(_phone_digits(m.group())) in _PHONE_DIGITS:
+            spans.append((m.start(), m.end()))
+    return spans
+
 
 _STREET_TYPES = (
     "street|st|road|rd|avenue|ave|lane|ln|drive|dr|court|ct|place|pl|crescent|cres|boulevard|"
     "blvd|way|terrace|tce|parade|pde|highway|hwy|close|grove|square|circuit|cct|row|walk|mews"
 )
+# A street name is one to three capitalised words ("Smith", "Old Mill", "St Kilda"), never "I":
+# "12 Smith Street" is an address, "3 kids who walk" and "5 minutes to walk" are not.
+_STREET_NAME_WORD = r"(?!I')[A-Z][A-Za-z'\-]*[A-Za-z]\.?"
 _ADDRESS = re.compile(
-    r"(?<![\w/])(?:(?:unit|flat|apartment|apt)\s+\d+[a-z]?[,/]?\s*)?"
-    r"\d{1,5}[a-z]?(?:/\d{1,5}[a-z]?)?,?\s+"
-    r"(?:[a-z][a-z'’\-]*\s+){1,3}"
-    rf"(?:{_STREET_TYPES})\b",
-    re.IGNORECASE,
+    r"(?<![\w/])(?P<unit>(?i:unit|flat|apartment|apt|suite|shop|level|lot)\s+\d+[A-Za-z]?"
+    r"\s*[,/]?\s*)?"
+    r"(?P<number>(?i:number\s+)?\d{1,5}[A-Za-z]?(?:\s*[/\-]\s*\d{1,5}[A-Za-z]?)?),?\s+"
+    rf"(?:{_STREET_NAME_WORD}\s+){{1,3}}"
+    rf"(?i:{_STREET_TYPES})\b"
 )
 _PO_BOX = re.compile(r"\b(?:PO|P\.O\.)\s*Box\s+\d+\b", re.IGNORECASE)
+
+
+# Nobody says "the 12 Smith Street": after an article the number counts something, as in
+# "the 3 Sisters Walk" (a walking track) or "the 2 Community Days".
+_ARTICLE_BEFORE = re.compile(r"\b(?:the|a|an|these|those)\s+$", re.IGNORECASE)
+
+
+def _find_addresses(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _ADDRESS.finditer(text):
+        if not m.group("unit") and _YEAR_GROUP.fullmatch(m.group("number")):
+            continue  # "in 2020 Smith Street clinic closed": a year, not a house number
+        if _ARTICLE_BEFORE.search(text, max(0, m.start() - 8), m.start()):
+            continue
+        spans.append((m.start(), m.end()))
+    return spans + [(m.start(), m.end()) for m in _PO_BOX.finditer(text)]
+
 
 _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-_DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"
+# Speech recognition often writes the day as a word: "the third of March, 1985".
+_ORDINAL_WORDS = (
+    r"(?:(?:twenty|thirty)[\s-]?)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|"
+    r"ninth)|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|"
+    r"eighteenth|nineteenth|twentieth|thirtieth"
+)
+_DAY = rf"(?:[0-3]?\d(?:st|nd|rd|th)?|{_ORDINAL_WORDS})"
 _YEAR = r"(?:19|20)\d{2}"
-_NUMERIC_DATE = rf"[0-3]?\d[/.\-][01]?\d[/.\-](?:{_YEAR}|\d{{2}})|{_YEAR}-[01]\d-[0-3]\d"
+# One separator throughout ("03/04/1985", "3.4.85"), so a time range "10.30-11.30" is no date.
+_NUMERIC_DATE = rf"[0-3]?\d(?P<sep>[/.\-])[01]?\d(?P=sep)(?:{_YEAR}|\d{{2}})|{_YEAR}-[01]\d-[0-3]\d"
 _DAY_MONTH = rf"(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTHS}"
 _MONTH_DAY = rf"{_MONTHS}\s+(?:the\s+)?{_DAY}"
 _FULL_DATE = re.compile(
-    rf"(?<![\w/])(?:{_NUMERIC_DATE}|(?:{_DAY_MONTH}|{_MONTH_DAY}),?\s+{_YEAR})(?![\w/])",
+    rf"(?<![\w/])(?<!\d[.\-])(?:{_NUMERIC_DATE}|(?:{_DAY_MONTH}|{_MONTH_DAY}),?\s+{_YEAR})"
+    r"(?![\w/])",
     re.IGNORECASE,
 )
 # Without a year a day and month is only identifying as a birthday.
@@ -176,29 +400,24 @@ def _is_birth_date(text: str, start: int) -> bool:
 def _find_patterns(text: str) -> list[tuple[int, int, Category, str, str]]:
     """(start, end, category, entity key, pattern name) for every pattern match in `text`."""
     found: list[tuple[int, int, Category, str, str]] = []
+
+    def add(start: int, end: int, category: Category, name: str) -> None:
+        found.append((start, end, category, entity_key(category, text[start:end]), name))
+
     for regex in (_EMAIL, _SPOKEN_EMAIL):
         for m in regex.finditer(text):
-            found.append((m.start(), m.end(), Category.EMAIL, _key(Category.EMAIL, m), "email"))
+            add(m.start(), m.end(), Category.EMAIL, "email")
     for m in _FULL_DATE.finditer(text):
-        category = Category.DATE_OF_BIRTH if _is_birth_date(text, m.start()) else Category.DATE
-        found.append((m.start(), m.end(), category, _key(category, m), "date"))
+        birth = _is_birth_date(text, m.start())
+        add(m.start(), m.end(), Category.DATE_OF_BIRTH if birth else Category.DATE, "date")
     for m in _DAY_AND_MONTH.finditer(text):
         if _is_birth_date(text, m.start()):
-            category = Category.DATE_OF_BIRTH
-            found.append((m.start(), m.end(), category, _key(category, m), "date"))
-    for m in _PHONE.finditer(text):
-        if len(re.sub(r"\D", "", m.group())) in _PHONE_DIGITS:
-            found.append((m.start(), m.end(), Category.PHONE, _key(Category.PHONE, m), "phone"))
-    for regex in (_ADDRESS, _PO_BOX):
-        for m in regex.finditer(text):
-            found.append(
-                (m.start(), m.end(), Category.ADDRESS, _key(Category.ADDRESS, m), "address")
-            )
+            add(m.start(), m.end(), Category.DATE_OF_BIRTH, "date")
+    for start, end in _find_phones(text):
+        add(start, end, Category.PHONE, "phone")
+    for start, end in _find_addresses(text):
+        add(start, end, Category.ADDRESS, "address")
     return found
-
-
-def _key(category: Category, match: re.Match[str]) -> str:
-    return entity_key(category, match.group())
 
 
 # Where two detections overlap, the earlier-listed kind wins (then the longer match):
@@ -230,9 +449,12 @@ def _without_overlaps(
 def detect(
     text: str, identifiers: Sequence[Identifier]
 ) -> list[tuple[int, int, Category, str, str]]:
-    """Every identifier in one piece of text: (start, end, category, entity key, source)."""
-    listed = [(s, e, c, k, "list") for s, e, c, k in _find_listed(text, identifiers)]
-    return _without_overlaps([*listed, *_find_patterns(text)])
+    """Every identifier in one piece of text: (start, end, category, entity key, source), with
+    start and end indices into `text` itself (matching ran on its folded form)."""
+    folded = fold(text)
+    listed = [(s, e, c, k, "list") for s, e, c, k in _find_listed(folded.text, identifiers)]
+    found = _without_overlaps([*listed, *_find_patterns(folded.text)])
+    return [(*folded.span_in_original(s, e), c, k, src) for s, e, c, k, src in found]
 
 
 # -- placeholders ----------------------------------------------------------------------------
@@ -242,7 +464,9 @@ class PlaceholderBook:
     """Entity → placeholder for one transcript, numbered per category by first appearance."""
 
     def __init__(self, existing: Mapping[str, str] | None = None) -> None:
-        self.by_entity: dict[str, str] = dict(existing or {})
+        self.by_entity: dict[str, str] = {}
+        for entity, placeholder in (existing or {}).items():
+            self.by_entity.setdefault(canonical_entity(entity), placeholder)
         self._used: set[str] = set(self.by_entity.values())
 
     def placeholder(self, category: Category, entity: str) -> str:
@@ -378,8 +602,11 @@ def _word_spans(segment: Segment) -> list[tuple[int, int]] | None:
 
 
 def remaining_identifiers(text: str, identifiers: Sequence[Identifier]) -> list[str]:
-    """Listed identifiers still present in `text` (a last check before an export)."""
-    return sorted({text[s:e] for s, e, _, _ in _find_listed(text, identifiers)})
+    """Listed identifiers still present in `text` (a last check before an export), as written
+    there. The same folding as `detect`: "Zoë" on the list finds a "Zoe" left in the text."""
+    folded = fold(text)
+    spans = [folded.span_in_original(s, e) for s, e, _, _ in _find_listed(folded.text, identifiers)]
+    return sorted({text[s:e] for s, e in spans})
 
 
 def key_of(suggestions: Iterable[Suggestion]) -> dict[str, tuple[Category, str, list[str]]]:

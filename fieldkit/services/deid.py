@@ -22,6 +22,7 @@ from fieldkit.core.deid import (
     Category,
     Identifier,
     apply,
+    identifier_form,
     key_of,
     remaining_identifiers,
     suggest,
@@ -123,7 +124,7 @@ def add_identifier(study: Study, text: str, category: str) -> IdentifierRow:
         )
     chosen = parse_category(category)
     repo = Identifiers(study.db)
-    existing = repo.find(cleaned)
+    existing = _listed_as(study, cleaned)
     if existing is not None:
         raise FieldkitError(
             f"{existing.text!r} is already on the identifier list ({existing.category.value})",
@@ -138,9 +139,16 @@ def add_identifier(study: Study, text: str, category: str) -> IdentifierRow:
     return row
 
 
+def _listed_as(study: Study, text: str) -> IdentifierRow | None:
+    """The list entry that already names `text`, however it is written ("Zoë" for "Zoe")."""
+    wanted = identifier_form(text)
+    return next((r for r in list_identifiers(study) if identifier_form(r.text) == wanted), None)
+
+
 def remove_identifier(study: Study, text: str) -> IdentifierRow:
     repo = Identifiers(study.db)
-    row = repo.find(" ".join(text.split()))
+    cleaned = " ".join(text.split())
+    row = repo.find(cleaned) or _listed_as(study, cleaned)  # "Zoe" removes "Zoë"
     if row is None:
         raise FieldkitError(
             f"{text!r} is not on the identifier list", "see fieldkit identifiers list"
@@ -298,7 +306,9 @@ def latest_deidentified(study: Study, interview: InterviewRow) -> TranscriptRow 
 
 def leftover_identifiers(study: Study, segments: list[Segment]) -> list[str]:
     """Listed identifiers still in a de-identified text (added to the list after it was made,
-    or rejected by the reviewer): the export warns about them."""
+    or rejected by the reviewer): the export warns about them. Matched as de-identification
+    matches (accents, apostrophes, dashes and periods aside), so "Siobhan" left in the text is
+    found when the list says "Siobhán"."""
     text = "\n".join(s.text for s in segments)
     return remaining_identifiers(text, _identifiers(study))
 

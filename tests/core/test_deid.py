@@ -151,7 +151,7 @@ def test_an_email_address_holding_a_listed_name_is_one_email() -> None:
         ("I live at 12 Smith Street now", "I live at [ADDRESS 1] now"),
         ("at 4/27 Old Mill Rd.", "at [ADDRESS 1]."),
         ("Unit 3, 15 George St", "[ADDRESS 1]"),
-        ("12 high street", "[ADDRESS 1]"),
+        ("12 High Street", "[ADDRESS 1]"),
         ("post it to PO Box 123", "post it to [ADDRESS 1]"),
     ],
 )
