@@ -9,7 +9,7 @@ import click
 
 from fieldkit.cli.common import with_study
 from fieldkit.errors import FieldkitError
-from fieldkit.services.export import FORMATS, SOFTWARE, check_format, export
+from fieldkit.services.export import FORMATS, SOFTWARE, check_format, check_timestamps, export
 from fieldkit.services.study import Study
 
 IDENTIFIED_WARNING = (
@@ -35,6 +35,11 @@ def _interactive() -> bool:
 @click.argument("participant_ids", nargs=-1, metavar="[PID]...")
 @click.option("--identified", is_flag=True, help="Export the text before de-identification.")
 @click.option("--yes", is_flag=True, help="With --identified: do not ask for confirmation.")
+@click.option(
+    "--timestamps",
+    metavar="after|none",
+    help="nvivo-docx, qdpx: each turn's start time after the speaker's label (default) or none.",
+)
 @with_study
 def export_command(
     study: Study,
@@ -43,16 +48,20 @@ def export_command(
     participant_ids: tuple[str, ...],
     identified: bool,
     yes: bool,
+    timestamps: str | None,
 ) -> None:
     """Export approved, de-identified transcripts (all, or the named participants') to OUTDIR.
 
     Files are never overwritten. The de-identification key is never exported."""
     check_format(fmt)
+    check_timestamps(fmt, timestamps)
     if yes and not identified:
         raise FieldkitError("--yes only applies to --identified", "leave it out")
     if identified and not yes:
         _confirm_identified()
-    result = export(study, fmt, out_dir, participant_ids, identified=identified)
+    result = export(
+        study, fmt, out_dir, participant_ids, identified=identified, timestamps=timestamps
+    )
     for note in result.notes:
         click.echo(note, err=True)
     kind = "IDENTIFIED" if identified else "de-identified"

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from fieldkit.core.models import Speaker, Turn
 from fieldkit.core.turns import speaker_label
+
+# Where a turn's start time goes in the Word and REFI-QDA text: after the speaker's label (never
+# before it: NVivo's auto code by speaker needs the label first), or nowhere.
+Timestamps = Literal["after", "none"]
+TIMESTAMP_PLACEMENTS: tuple[Timestamps, ...] = ("after", "none")
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,8 @@ def _without_repeats(placed: Mapping[int, str]) -> dict[int, str]:
     return result
 
 
-def turn_line(transcript: ExportTranscript, turn: Turn) -> str:
-    """One paragraph: "[hh:mm:ss] Label: text"."""
-    return f"[{clock(turn.start)}] {transcript.label(turn)}: {turn.text}"
+def turn_line(transcript: ExportTranscript, turn: Turn, timestamps: Timestamps = "after") -> str:
+    """One paragraph: "Label: [hh:mm:ss] text", or "Label: text" without timestamps. The label
+    is the very first thing, so NVivo (and QualCoder's speaker marking) can read who speaks."""
+    time = f"[{clock(turn.start)}] " if timestamps == "after" else ""
+    return f"{transcript.label(turn)}: {time}{turn.text}"

@@ -14,7 +14,7 @@ from pathlib import Path
 from fieldkit.core.schedule import Schedule, load_schedule
 from fieldkit.core.turns import build_turns
 from fieldkit.errors import FieldkitError, ScheduleError
-from fieldkit.export.turns import ExportTranscript, place_topics
+from fieldkit.export.turns import TIMESTAMP_PLACEMENTS, ExportTranscript, Timestamps, place_topics
 from fieldkit.services.deid import (
     analysis_interviews,
     approved_text,
@@ -34,6 +34,7 @@ SOFTWARE = {
     "csv": "R, pandas, spreadsheets",
     "json": "scripts",
 }
+TIMED_TEXT_FORMATS = ("nvivo-docx", "qdpx")  # where --timestamps places the time in the text
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,37 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
+def check_timestamps(fmt: str, timestamps: str | None) -> Timestamps:
+    """Where the time goes in each turn's text: "after" the speaker's label (the default) or
+    "none". Only the formats whose turns are lines of text take it."""
+    if timestamps is None:
+        return "after"
+    if fmt not in TIMED_TEXT_FORMATS:
+        raise FieldkitError(
+            f"--timestamps only applies to {' and '.join(TIMED_TEXT_FORMATS)}",
+            f"leave it out: {fmt} keeps each turn's times in their own column",
+        )
+    for placement in TIMESTAMP_PLACEMENTS:
+        if timestamps == placement:
+            return placement
+    raise FieldkitError(
+        f"unknown --timestamps {timestamps!r}", f"choose one of: {', '.join(TIMESTAMP_PLACEMENTS)}"
+    )
+
+
 def export(
     study: Study,
     fmt: str,
     out_dir: Path,
     participant_ids: Sequence[str] = (),
     identified: bool = False,
+    timestamps: str | None = None,
 ) -> ExportResult:
     """Write the chosen transcripts to `out_dir` in `fmt`. Nothing is written if any check fails
-    (unknown participant, nothing to export, a file that would be overwritten)."""
+    (unknown participant, nothing to export, a file that would be overwritten). `timestamps`:
+    see check_timestamps."""
     check_format(fmt)
+    placement = check_timestamps(fmt, timestamps)
     _check_out_dir(out_dir)
     chosen, notes = choose_transcripts(study, participant_ids, identified)
     transcripts = [_export_transcript(study, i, row, identified) for i, row in chosen]
@@ -78,7 +100,7 @@ def export(
             "exports never overwrite: choose an empty or new folder",
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = _write(study, fmt, out_dir, transcripts)
+    files = _write(study, fmt, out_dir, transcripts, placement)
     _record(study, fmt, out_dir, chosen, files, identified)
     return ExportResult(fmt, out_dir, files, transcripts, identified, notes)
 
@@ -191,17 +213,22 @@ def _planned_files(fmt: str, transcripts: Sequence[ExportTranscript]) -> list[Pa
 
 
 def _write(
-    study: Study, fmt: str, out_dir: Path, transcripts: Sequence[ExportTranscript]
+    study: Study,
+    fmt: str,
+    out_dir: Path,
+    transcripts: Sequence[ExportTranscript],
+    timestamps: Timestamps,
 ) -> list[Path]:
     from fieldkit.export import nvivo, qdpx, tabular
 
     paths = [out_dir / p for p in _planned_files(fmt, transcripts)]
     if fmt == "nvivo-docx":
-        return [nvivo.write_docx(t, p) for t, p in zip(transcripts, paths, strict=True)]
+        return [nvivo.write_docx(t, p, timestamps) for t, p in zip(transcripts, paths, strict=True)]
     if fmt == "nvivo-txt":
         return [nvivo.write_txt(t, p) for t, p in zip(transcripts, paths, strict=True)]
     if fmt == "qdpx":
-        return [qdpx.write_qdpx(study.config.title, transcripts, paths[0])]
+        title = study.config.title
+        return [qdpx.write_qdpx(title, transcripts, paths[0], study.actor, timestamps)]
     if fmt == "csv":
         return [tabular.write_csv(transcripts, paths[0])]
     return [tabular.write_json(transcripts, paths[0])]

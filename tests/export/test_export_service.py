@@ -77,14 +77,13 @@ def test_docx_has_headings_and_a_paragraph_per_turn(deidentified: Approved, tmp_
     assert layout[0] == ("Heading 1", topics[0])
     assert layout[1] == (
         "Normal",
-        "[00:00:00] Interviewer: Thanks for coming in. Can you tell me about your role?",
+        "Interviewer: [00:00:00] Thanks for coming in. Can you tell me about your role?",
     )
-    assert layout[2][1].startswith(f"[00:00:06] {interview.participant_id}: I started at")
+    assert layout[2][1].startswith(f"{interview.participant_id}: [00:00:06] I started at")
     assert layout[3] == ("Heading 1", topics[1])  # before the question at 30.5 s
-    assert layout[4][1].startswith("[00:00:30] Interviewer: What has your journey")
+    assert layout[4][1].startswith("Interviewer: [00:00:30] What has your journey")
     headings = [text for style, text in layout if style == "Heading 1"]
     assert headings == topics[:2]
-    assert all(text.startswith("[00:") for style, text in layout if style == "Normal")
     assert document.core_properties.author == "fieldkit"
 
 
@@ -96,10 +95,10 @@ def test_nvivo_txt_rows_parse(deidentified: Approved, tmp_path: Path) -> None:
     rows = [line.split("\t") for line in path.read_text(encoding="utf-8-sig").splitlines()]
     assert all(len(row) == 3 for row in rows)
     spans = [row[0] for row in rows]
-    assert spans[0] == "00:00:00.0 - 00:00:06.0"
-    assert spans[1] == "00:00:06.5 - 00:00:30.0"  # two participant segments, one turn
-    assert [row[1] for row in rows] == ["Interviewer", interview.participant_id] * 3
-    assert rows[3][2] == "A long journey. You can call me on [PHONE 1] or [PHONE 2]. " + (
+    assert spans[0] == "00:00:00.0-00:00:06.0"
+    assert spans[1] == "00:00:06.5-00:00:30.0"  # two participant segments, one turn
+    assert [row[2] for row in rows] == ["Interviewer", interview.participant_id] * 3
+    assert rows[3][1] == "A long journey. You can call me on [PHONE 1] or [PHONE 2]. " + (
         "Or write to [EMAIL 1], I live at [ADDRESS 1]."
     )
 
@@ -146,13 +145,13 @@ def test_qdpx_is_a_valid_refi_qda_project(deidentified: Approved, tmp_path: Path
     speakers = [(code, text) for code, text in coded if code in ("Interviewer", "Participant")]
     assert speakers[0] == (
         "Interviewer",
-        "[00:00:00] Interviewer: Thanks for coming in. Can you tell me about your role?",
+        "Interviewer: [00:00:00] Thanks for coming in. Can you tell me about your role?",
     )
     assert speakers[1][0] == "Participant" and "[PERSON 1]'s my manager" in speakers[1][1]
     topics = [t.title for t in study.schedule().topics]
     topic_stretches = [(code, text) for code, text in coded if code in topics]
     assert [code for code, _ in topic_stretches] == topics[:2]
-    assert topic_stretches[1][1].startswith(topics[1] + "\n[00:00:30] Interviewer:")
+    assert topic_stretches[1][1].startswith(topics[1] + "\nInterviewer: [00:00:30]")
 
 
 def test_csv_and_json_hold_turns_with_times(deidentified: Approved, tmp_path: Path) -> None:
