@@ -11,7 +11,7 @@ from fieldkit.cli.common import echo_json, with_study
 from fieldkit.core.diff import Change, DiffOp
 from fieldkit.core.guard import format_clock
 from fieldkit.core.workflow import DECISIONS
-from fieldkit.services import approval as service
+from fieldkit.services.approval import copies, decisions, queue, states
 from fieldkit.services.study import Study
 
 
@@ -33,7 +33,7 @@ def approval_group() -> None:
 @with_study
 def reviewed_command(study: Study, participant_id: str, wave: str | None) -> None:
     """Sign off the transcript: checked against the audio, ready to send."""
-    interview = service.mark_reviewed(study, participant_id, wave)
+    interview = states.mark_reviewed(study, participant_id, wave)
     click.echo(f"{interview.participant_id} {interview.wave}: reviewed")
 
 
@@ -42,7 +42,7 @@ def reviewed_command(study: Study, participant_id: str, wave: str | None) -> Non
 @with_study
 def status_command(study: Study, as_json: bool) -> None:
     """Every transcript's approval state, overdue first."""
-    statuses = service.approval_statuses(study)
+    statuses = queue.approval_statuses(study)
     if as_json:
         echo_json([s.to_json() for s in statuses])
         return
@@ -72,7 +72,7 @@ def status_command(study: Study, as_json: bool) -> None:
 @with_study
 def send_command(study: Study, participant_id: str, out: Path, wave: str | None) -> None:
     """Write the participant's copy (cover note + transcript) and record the date sent."""
-    sent = service.send_copy(study, participant_id, out, wave)
+    sent = copies.send_copy(study, participant_id, out, wave)
     again = " again" if sent.resent else ""
     click.echo(
         f"{sent.interview.participant_id} {sent.interview.wave}: revision {sent.revision} "
@@ -90,7 +90,7 @@ def receive_command(
     study: Study, participant_id: str, file: Path, wave: str | None, yes: bool
 ) -> None:
     """Read the participant's returned copy, show what they changed, and store it."""
-    returned = service.read_returned(study, participant_id, file, wave)
+    returned = copies.read_returned(study, participant_id, file, wave)
     interview = returned.interview
     click.echo(
         f"{interview.participant_id} {interview.wave}: {returned.summary.describe()} "
@@ -102,7 +102,7 @@ def receive_command(
     if not yes and not click.confirm("store this as the participant's revision?", default=True):
         click.echo("nothing stored")
         sys.exit(1)
-    revision = service.accept_returned(study, returned)
+    revision = copies.accept_returned(study, returned)
     stored = (
         f"stored as revision {revision} (by {interview.participant_id})"
         if returned.summary.changed
@@ -143,7 +143,7 @@ def decide_command(
     """
     if (
         decision == "withdrawn"
-        and service.will_delete_on_withdrawal(study)
+        and decisions.will_delete_on_withdrawal(study)
         and not yes
         and not click.confirm(
             f"the study's policy deletes {participant_id}'s interview data on withdrawal "
@@ -153,7 +153,7 @@ def decide_command(
     ):
         click.echo("nothing changed")
         sys.exit(1)
-    outcome = service.decide(study, participant_id, decision, wave)
+    outcome = decisions.decide(study, participant_id, decision, wave)
     interview = outcome.interview
     click.echo(f"{interview.participant_id} {interview.wave}: {outcome.state.value}")
     if outcome.deleted is not None:
