@@ -92,10 +92,7 @@ def receive_command(
     """Read the participant's returned copy, show what they changed, and store it."""
     returned = copies.read_returned(study, participant_id, file, wave)
     interview = returned.interview
-    click.echo(
-        f"{interview.participant_id} {interview.wave}: {returned.summary.describe()} "
-        f"in {returned.changed_turns} turn(s)"
-    )
+    click.echo(f"{interview.participant_id} {interview.wave}: {returned.describe()}")
     for turn in returned.turns:
         if turn.changed:
             click.echo(f"[{format_clock(turn.start)}] {turn.label}: {render_ops(turn.ops)}")

@@ -204,6 +204,20 @@ class ReturnedCopy:
     def changed_turns(self) -> int:
         return sum(t.changed for t in self.turns)
 
+    def describe(self) -> str:
+        """ "no changes", or e.g. "3 words deleted, 7 added, in 2 turns"."""
+        deleted, added = self.summary.deleted, self.summary.inserted
+        if not (deleted or added):
+            return "no changes"
+        parts = [f"{_count(deleted, 'word')} deleted"] if deleted else []
+        if added:
+            parts.append(f"{added} added" if deleted else f"{_count(added, 'word')} added")
+        return f"{', '.join(parts)}, in {_count(self.changed_turns, 'turn')}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
 
 def read_returned(
     study: Study, participant_id: str, path: Path, wave: str | None = None
@@ -282,7 +296,7 @@ def accept_returned(study: Study, returned: ReturnedCopy, at: str | None = None)
     """Store the returned text as a revision attributed to the participant (if it changed) and
     move the transcript to "returned". Returns the revision the transcript is now at."""
     interview = returned.interview
-    note = f"returned: {returned.summary.describe()} in {returned.changed_turns} turn(s)"
+    note = f"returned: {returned.describe()}"
     revision = returned.send.revision
     with study.transaction():
         if returned.summary.changed:
