@@ -1,5 +1,6 @@
 """Repositories for review and approval: approval states and their history, the copies sent to
-participants, revision notes, and the complete removal of a withdrawn interview's data."""
+participants and the ones returned, revision notes, and the complete removal of a withdrawn
+interview's data."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ class SendRow:
     format: str | None
     file_name: str | None
     turns: int | None
+    path: str | None  # where it was written (study-relative inside the study); None before v5
+
+
+@dataclass(frozen=True)
+class ReturnRow:
+    id: int
+    interview_id: int
+    send_id: int
+    path: str | None  # where the returned file was read from (study-relative inside the study)
+    revision: int | None
+    received_at: str
 
 
 class Approvals:
@@ -51,7 +63,7 @@ class Approvals:
 
     def get(self, interview_id: int) -> ApprovalRow | None:
         try:
-            return ApprovalRow(**self.db["approvals"].get(interview_id))
+            return ApprovalRow(**self.db.table("approvals").get(interview_id))
         except NotFoundError:
             return None
 
@@ -60,10 +72,12 @@ class Approvals:
 
     def put(self, interview_id: int, **values: Any) -> None:
         """Set the interview's current state (call inside the move's transaction)."""
-        self.db["approvals"].upsert({"interview_id": interview_id, **values}, pk="interview_id")
+        self.db.table("approvals").upsert(
+            {"interview_id": interview_id, **values}, pk="interview_id"
+        )
 
     def add_move(self, interview_id: int, **values: Any) -> None:
-        self.db["approval_moves"].insert({"interview_id": interview_id, **values})
+        self.db.table("approval_moves").insert({"interview_id": interview_id, **values})
 
     def moves(self, interview_id: int) -> list[MoveRow]:
         rows = self.db["approval_moves"].rows_where(
@@ -73,7 +87,7 @@ class Approvals:
 
     def add_send(self, interview_id: int, **values: Any) -> int:
         return int(
-            self.db["approval_sends"].insert({"interview_id": interview_id, **values}).last_pk
+            self.db.table("approval_sends").insert({"interview_id": interview_id, **values}).last_pk
         )
 
     def sends(self, interview_id: int) -> list[SendRow]:
@@ -81,6 +95,21 @@ class Approvals:
             "interview_id = ?", [interview_id], order_by="id"
         )
         return [SendRow(**r) for r in rows]
+
+    def add_return(self, interview_id: int, **values: Any) -> int:
+        """Record a returned copy (call inside the move's transaction). A second one for the
+        same interview breaks a unique index: a transcript comes back once."""
+        return int(
+            self.db.table("approval_returns")
+            .insert({"interview_id": interview_id, **values})
+            .last_pk
+        )
+
+    def returns(self, interview_id: int) -> list[ReturnRow]:
+        rows = self.db["approval_returns"].rows_where(
+            "interview_id = ?", [interview_id], order_by="id"
+        )
+        return [ReturnRow(**r) for r in rows]
 
 
 class RevisionNotes:

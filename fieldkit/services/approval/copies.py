@@ -12,7 +12,7 @@ from pathlib import Path
 from fieldkit.core.diff import Change, DiffOp, DiffSummary, diff_text, edit_turn, summarize
 from fieldkit.core.models import Segment, Speaker
 from fieldkit.core.workflow import TranscriptState, check_move, deadline_for
-from fieldkit.errors import FieldkitError, WorkflowError
+from fieldkit.errors import FieldkitError
 from fieldkit.export.participant_copy import (
     CopyTurn,
     DocumentId,
@@ -107,44 +107,53 @@ def send_copy(
     at: str | None = None,
 ) -> SentCopy:
     """Write the participant's copy of the reviewed transcript and record that it was sent.
-    Sending again while it is out writes another copy of the same revision (same deadline)."""
+    Sending again while it is out writes another copy of the same revision (same deadline).
+
+    The state is checked, the file written and the send recorded under one write lock, so two
+    terminals cannot both send (the second waits, then sends again or is refused)."""
     fmt = copy_format(out)
     interview = find_interview(study, participant_id, wave)
-    state = approval_state(study, interview.id)
-    resent = state is TranscriptState.SENT
-    if not resent:
-        check_move(state, TranscriptState.SENT, who(interview))
-    if out.exists():
-        raise FieldkitError(f"{out} already exists", "choose another file name, or delete it")
-    if not out.parent.is_dir():
-        raise FieldkitError(f"folder {out.parent} does not exist", "create it first")
     today = today_or(today)
-    existing = Approvals(study.db).get(interview.id)
-    deadline = (
-        date_of(existing.deadline)
-        if resent and existing and existing.deadline
-        else deadline_for(today, policy(study).response_days)
-    )
-    assert deadline is not None
-    row = Transcripts(study.db).revision(interview.id)
-    assert row is not None  # a reviewed transcript has one
-    turns = copy_turns(Transcripts(study.db).segments(row.id), interview.participant_id)
-    document_id = DocumentId(
-        interview.participant_id,
-        interview.wave,
-        row.revision,
-        fingerprint(interview.participant_id, interview.wave, row.revision, turns),
-    )
-    copy = ParticipantCopy(
-        document_id=document_id,
-        title=COPY_TITLE,
-        cover_note=render_cover_note(study, interview.participant_id, interview.wave, deadline),
-        turns=tuple(turns),
-    )
-    write_copy(copy, out)
     at = at or now_iso()
+    written = False
     try:
         with study.transaction():
+            state = approval_state(study, interview.id)
+            resent = state is TranscriptState.SENT
+            if not resent:
+                check_move(state, TranscriptState.SENT, who(interview))
+            if out.exists():
+                raise FieldkitError(
+                    f"{out} already exists", "choose another file name, or delete it"
+                )
+            if not out.parent.is_dir():
+                raise FieldkitError(f"folder {out.parent} does not exist", "create it first")
+            existing = Approvals(study.db).get(interview.id)
+            deadline = (
+                date_of(existing.deadline)
+                if resent and existing and existing.deadline
+                else deadline_for(today, policy(study).response_days)
+            )
+            assert deadline is not None
+            row = Transcripts(study.db).revision(interview.id)
+            assert row is not None  # a reviewed transcript has one
+            turns = copy_turns(Transcripts(study.db).segments(row.id), interview.participant_id)
+            document_id = DocumentId(
+                interview.participant_id,
+                interview.wave,
+                row.revision,
+                fingerprint(interview.participant_id, interview.wave, row.revision, turns),
+            )
+            copy = ParticipantCopy(
+                document_id=document_id,
+                title=COPY_TITLE,
+                cover_note=render_cover_note(
+                    study, interview.participant_id, interview.wave, deadline
+                ),
+                turns=tuple(turns),
+            )
+            write_copy(copy, out)
+            written = True
             Approvals(study.db).add_send(
                 interview.id,
                 revision=row.revision,
@@ -153,6 +162,7 @@ def send_copy(
                 fingerprint=document_id.fingerprint,
                 format=fmt,
                 file_name=out.name,
+                path=study.paths.relative(out),
                 turns=len(turns),
             )
             note = f"{fmt} copy sent" + (" again" if resent else "")
@@ -169,7 +179,8 @@ def send_copy(
                     study, interview, state, TranscriptState.SENT, row.revision, note, deadline, at
                 )
     except BaseException:
-        out.unlink(missing_ok=True)  # nothing recorded, so nothing left behind
+        if written:
+            out.unlink(missing_ok=True)  # nothing recorded, so nothing left behind
         raise
     return SentCopy(
         interview, out, row.revision, deadline, document_id.fingerprint, len(turns), resent
@@ -196,6 +207,7 @@ class ReturnedCopy:
 
     interview: InterviewRow
     send: SendRow
+    path: Path  # the returned file
     turns: tuple[TurnDiff, ...]
     segments: tuple[Segment, ...]  # the new revision, speakers and times carried over
     summary: DiffSummary
@@ -226,13 +238,7 @@ def read_returned(
     not the copy sent for this interview, and anything unreadable or mangled."""
     interview = find_interview(study, participant_id, wave)
     state = approval_state(study, interview.id)
-    if state is not TranscriptState.SENT:
-        if state is TranscriptState.RETURNED:
-            raise WorkflowError(
-                f"{who(interview)} has already been returned",
-                f"record the decision: fieldkit approval decide {interview.participant_id} ...",
-            )
-        check_move(state, TranscriptState.RETURNED, who(interview))
+    check_move(state, TranscriptState.RETURNED, who(interview))  # checked again when stored
     opened = open_copy(path)
     send = _matching_send(study, interview, path, opened.document_id)
     turns = returned_turns(opened, copy_labels(interview.participant_id))
@@ -257,7 +263,9 @@ def read_returned(
         else:
             new_segments += [segments[i] for i in group]
     all_ops = [op for d in diffs for op in d.ops]
-    return ReturnedCopy(interview, send, tuple(diffs), tuple(new_segments), summarize(all_ops))
+    return ReturnedCopy(
+        interview, send, path, tuple(diffs), tuple(new_segments), summarize(all_ops)
+    )
 
 
 def _matching_send(
@@ -294,11 +302,17 @@ def _matching_send(
 
 def accept_returned(study: Study, returned: ReturnedCopy, at: str | None = None) -> int:
     """Store the returned text as a revision attributed to the participant (if it changed) and
-    move the transcript to "returned". Returns the revision the transcript is now at."""
+    move the transcript to "returned". Returns the revision the transcript is now at.
+
+    The state is checked again inside the write transaction: a copy read while the transcript
+    was out is refused if, meanwhile, it was returned (the same copy received twice) or decided
+    (by another terminal, or by phone)."""
     interview = returned.interview
     note = f"returned: {returned.describe()}"
     revision = returned.send.revision
     with study.transaction():
+        state = approval_state(study, interview.id)
+        check_move(state, TranscriptState.RETURNED, who(interview))
         if returned.summary.changed:
             row = save_revision(
                 study,
@@ -309,8 +323,13 @@ def accept_returned(study: Study, returned: ReturnedCopy, at: str | None = None)
                 summary=note,
             )
             revision = row.revision
-        state = approval_state(study, interview.id)
-        record_move(
-            study, interview, state, TranscriptState.RETURNED, revision, note, None, at or now_iso()
+        at = at or now_iso()
+        Approvals(study.db).add_return(
+            interview.id,
+            send_id=returned.send.id,
+            path=study.paths.relative(returned.path),
+            revision=revision,
+            received_at=at,
         )
+        record_move(study, interview, state, TranscriptState.RETURNED, revision, note, None, at)
     return revision

@@ -88,16 +88,17 @@ def move(
     deadline: dt.date | None = None,
     at: str | None = None,
 ) -> None:
-    """Move the transcript to `target`, or refuse with one line; history and audit in the same
-    transaction."""
-    current = approval_state_or_none(study, interview.id)
-    if current is None:
-        raise WorkflowError(
-            f"{interview.participant_id} ({interview.wave}) has no transcript yet",
-            f"transcribe it first: fieldkit transcribe {interview.participant_id}",
-        )
-    check_move(current, target, who(interview))
+    """Move the transcript to `target`, or refuse with one line. The state is read, checked and
+    written with its history and audit entry in one write transaction (BEGIN IMMEDIATE), so a
+    second terminal moving the same transcript waits, then sees the new state."""
     with study.transaction():
+        current = approval_state_or_none(study, interview.id)
+        if current is None:
+            raise WorkflowError(
+                f"{interview.participant_id} ({interview.wave}) has no transcript yet",
+                f"transcribe it first: fieldkit transcribe {interview.participant_id}",
+            )
+        check_move(current, target, who(interview))
         record_move(study, interview, current, target, revision, note, deadline, at or now_iso())
 
 
@@ -111,7 +112,8 @@ def record_move(
     deadline: dt.date | None,
     at: str,
 ) -> None:
-    """Write the move: the current state, its history row and the audit entry."""
+    """Write the move: the current state, its history row and the audit entry. Call inside the
+    transaction that read `current` and checked the move."""
     repo = Approvals(study.db)
     existing = repo.get(interview.id)
     if revision is None:
@@ -153,5 +155,6 @@ def mark_reviewed(study: Study, participant_id: str, wave: str | None = None) ->
 
 def reopen_for_review(study: Study, interview: InterviewRow, note: str) -> None:
     """An edit after sign-off: the transcript needs reviewing (and signing off) again."""
-    if approval_state_or_none(study, interview.id) is TranscriptState.REVIEWED:
-        move(study, interview, TranscriptState.NEEDS_REVIEW, note=note)
+    with study.transaction():
+        if approval_state_or_none(study, interview.id) is TranscriptState.REVIEWED:
+            move(study, interview, TranscriptState.NEEDS_REVIEW, note=note)
