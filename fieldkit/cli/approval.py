@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from fieldkit.cli.common import echo_json, with_study
+from fieldkit.cli.deletion import confirm_deletion, echo_deletion
 from fieldkit.core.diff import Change, DiffOp
 from fieldkit.core.guard import format_clock
 from fieldkit.core.workflow import DECISIONS
@@ -133,39 +134,26 @@ def decide_command(
     study: Study, participant_id: str, decision: str, wave: str | None, yes: bool
 ) -> None:
     """Record the participant's decision: approved, approved-with-changes, withdrawn or
-    no-response (after the deadline).
+    no-response (after the deadline). A participant may withdraw after approval too.
 
     A withdrawal follows the study's policy ([approval] withdrawn_data in study.toml): keep the
-    data, or delete the interview's audio, transcripts, revisions and exports completely.
+    data, or delete the interview's audio, transcripts, revisions, participant's copies and
+    exports completely (asked first; --yes to skip the question).
     """
-    if (
-        decision == "withdrawn"
-        and decisions.will_delete_on_withdrawal(study)
-        and not yes
-        and not click.confirm(
+    decisions.check_decision(study, participant_id, decision, wave)  # before asking anything
+    if decision == "withdrawn" and decisions.will_delete_on_withdrawal(study):
+        confirm_deletion(
             f"the study's policy deletes {participant_id}'s interview data on withdrawal "
-            "(audio, transcripts, revisions, exports). Delete it now?",
-            default=False,
+            "(audio, transcripts, revisions, participant's copies, exports). Delete it now?",
+            f"withdrawing {participant_id}'s transcript deletes their interview data "
+            "(the study's policy)",
+            yes,
         )
-    ):
-        click.echo("nothing changed")
-        sys.exit(1)
     outcome = decisions.decide(study, participant_id, decision, wave)
     interview = outcome.interview
     click.echo(f"{interview.participant_id} {interview.wave}: {outcome.state.value}")
-    if outcome.deleted is not None:
-        d = outcome.deleted
-        click.echo(
-            f"deleted: {d.transcripts} transcript revision(s), {d.words} words, "
-            f"{d.recordings} recording(s), {d.events} event(s) with text, {d.jobs} job(s), "
-            f"{len(outcome.removed_files)} file(s)"
-        )
-        for name in outcome.sent_copies:
-            click.echo(
-                f"note: the participant's copy {name} was written outside the study: "
-                "delete it and any e-mailed copies yourself",
-                err=True,
-            )
+    if outcome.deletion is not None:
+        echo_deletion(outcome.deletion)
 
 
 COMMANDS = [approval_group]

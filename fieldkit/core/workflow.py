@@ -9,6 +9,9 @@ transcribing → needs review ⇄ reviewed → sent to participant → returned
                                                ├→ approved (by e-mail or phone, no changes)
                                                ├→ no response (deadline passed)
                                                └→ withdrawn
+
+A participant may withdraw after a decision too: approved, approved with changes and no response
+can still become withdrawn (a withdrawal under the delete policy deletes the data at any stage).
 """
 
 from __future__ import annotations
@@ -60,10 +63,11 @@ LEGAL_MOVES: dict[TranscriptState, frozenset[TranscriptState]] = {
             TranscriptState.WITHDRAWN,
         }
     ),
-    TranscriptState.APPROVED: frozenset(),
-    TranscriptState.APPROVED_WITH_CHANGES: frozenset(),
+    # decided, but the participant may still withdraw
+    TranscriptState.APPROVED: frozenset({TranscriptState.WITHDRAWN}),
+    TranscriptState.APPROVED_WITH_CHANGES: frozenset({TranscriptState.WITHDRAWN}),
+    TranscriptState.NO_RESPONSE: frozenset({TranscriptState.WITHDRAWN}),
     TranscriptState.WITHDRAWN: frozenset(),
-    TranscriptState.NO_RESPONSE: frozenset(),
 }
 
 # The words `fieldkit approval decide PID DECISION` takes, and the state each one moves to.
@@ -139,6 +143,8 @@ _NEXT_STEP: dict[TranscriptState, str] = {
 def _refusal(current: TranscriptState, target: TranscriptState) -> tuple[str, str]:
     """(the rest of the message after "the transcript of …", a hint) for an illegal move."""
     situation = _SITUATION[current]
+    if current is TranscriptState.WITHDRAWN and target is TranscriptState.WITHDRAWN:
+        return "was already withdrawn", "nothing changed"
     if current in FINAL_STATES:
         if target is TranscriptState.RETURNED:
             return f"{situation}; a returned copy can no longer be stored", "nothing changed"

@@ -166,8 +166,8 @@ def _write_docx(copy: ParticipantCopy, path: Path) -> None:
     properties.author = "fieldkit"
     properties.comments = "Participant's copy of an interview transcript, for review."
     document.add_heading(copy.title, level=0)
-    for paragraph in cover_paragraphs(copy.cover_note):
-        document.add_paragraph(paragraph)
+    for text in cover_paragraphs(copy.cover_note):
+        document.add_paragraph(text)
     document.add_heading(TRANSCRIPT_HEADING, level=1)
     for turn in copy.turns:
         paragraph = document.add_paragraph()

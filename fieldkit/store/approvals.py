@@ -1,6 +1,6 @@
 """Repositories for review and approval: approval states and their history, the copies sent to
 participants and the ones returned, revision notes, and the complete removal of a withdrawn
-interview's data."""
+interview's data (rows, full-text index, free pages and write-ahead log)."""
 
 from __future__ import annotations
 
@@ -144,8 +144,11 @@ def purge_interview_content(db: sqlite_utils.Database, interview_id: int) -> Pur
     """Delete everything an interview holds that carries what was said: transcripts (every
     revision), their segments and words, jobs, events with text (notes, guard contexts, markers
     with labels) and the recordings' rows. The interview row and its approval state stay, so the
-    study still shows that the participant withdrew. Call inside a transaction; the caller
-    deletes the audio files after it commits."""
+    study still shows that the participant withdrew. Call inside a transaction, then
+    `rebuild_search_index` before it commits and `erase_free_space` after; the caller deletes
+    the files after it commits."""
+    # Freed pages are overwritten with zeros instead of keeping the deleted text.
+    db.execute("PRAGMA secure_delete = ON")
     segment_ids = "select s.id from segments s join transcripts t on t.id = s.transcript_id "
     segment_ids += "where t.interview_id = ?"
     words = db.execute(
@@ -176,3 +179,27 @@ def purge_interview_content(db: sqlite_utils.Database, interview_id: int) -> Pur
         "delete from recordings where interview_id = ?", [interview_id]
     ).rowcount
     return PurgeCounts(transcripts, segments, words, jobs, events, recordings, paths)
+
+
+def rebuild_search_index(db: sqlite_utils.Database) -> None:
+    """Rebuild the full-text index from the segments that remain. A row delete only marks its
+    tokens deleted; they stay in the index's shadow tables until the index is rebuilt. Call
+    inside the deletion's transaction."""
+    db.execute("INSERT INTO segments_fts (segments_fts) VALUES ('rebuild')")
+
+
+def erase_free_space(db: sqlite_utils.Database) -> bool:
+    """After a deletion has committed: rewrite the database without its free pages (VACUUM, with
+    its scratch copy in memory, not in a temporary file) and empty the write-ahead log, which
+    still holds old copies of the changed pages. Returns False if another connection was
+    reading and the log could not be emptied yet (SQLite removes it when the last
+    connection to the study closes)."""
+    conn = db.conn
+    if conn.in_transaction:
+        raise RuntimeError("erase_free_space runs after the deletion has committed")
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("VACUUM")
+    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy

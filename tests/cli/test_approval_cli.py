@@ -458,7 +458,7 @@ def test_withdrawal_with_the_delete_policy_deletes_everything(root: Path, cli: C
     result = cli("approval", "decide", OVERDUE, "withdrawn", "--yes", "--study", root)
     assert result.exit_code == 0, result.output
     assert "deleted: 2 transcript revision(s)" in result.stdout
-    assert "written outside the study" in result.stderr
+    assert "outside fieldkit's reach" in result.stderr
     assert not any(p.exists() for p in audio)
     assert not any(OVERDUE in p.name for p in copies.iterdir())
     assert any(SENT in p.name for p in copies.iterdir())  # others' copies stay

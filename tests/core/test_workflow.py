@@ -40,6 +40,10 @@ LEGAL = {
     (S.RETURNED, S.APPROVED),
     (S.RETURNED, S.APPROVED_WITH_CHANGES),
     (S.RETURNED, S.WITHDRAWN),
+    # a participant may withdraw after a decision too (issue 9: deletion at every stage)
+    (S.APPROVED, S.WITHDRAWN),
+    (S.APPROVED_WITH_CHANGES, S.WITHDRAWN),
+    (S.NO_RESPONSE, S.WITHDRAWN),
 }
 ALL_PAIRS = list(itertools.product(TranscriptState, TranscriptState))
 
@@ -87,12 +91,15 @@ def test_refusals_say_what_to_do_in_plain_words() -> None:
     assert "still being transcribed" in refusal(S.TRANSCRIBING, S.REVIEWED)
 
 
-def test_final_states_go_nowhere() -> None:
+def test_decided_states_go_nowhere_but_withdrawn() -> None:
     for state in FINAL_STATES:
-        assert LEGAL_MOVES[state] == frozenset()
+        assert LEGAL_MOVES[state] <= {S.WITHDRAWN}
         with pytest.raises(WorkflowError) as caught:
             check_move(state, S.NEEDS_REVIEW)
         assert "decided" in caught.value.one_line()
+    assert LEGAL_MOVES[S.WITHDRAWN] == frozenset()
+    with pytest.raises(WorkflowError, match="was already withdrawn"):
+        check_move(S.WITHDRAWN, S.WITHDRAWN)
 
 
 @pytest.mark.parametrize("state", [S.NEEDS_REVIEW, S.REVIEWED])

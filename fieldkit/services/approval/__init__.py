@@ -5,8 +5,9 @@
 - `copies`: the participant's copy, sent and returned;
 - `decisions`: approved, approved with changes, withdrawn, no response.
 
-Deleting a withdrawn interview's data lives in `fieldkit.services.withdrawal` (consent
-withdrawal uses it too). The names below are the package's public interface.
+Deleting a withdrawn interview's data completely lives in `fieldkit.services.deletion` (a
+consent withdrawal, `fieldkit.services.withdrawal`, uses it too). The names below are the
+package's public interface.
 """
 
 from fieldkit.core.workflow import TranscriptState
@@ -28,6 +29,7 @@ from fieldkit.services.approval.copies import (
 )
 from fieldkit.services.approval.decisions import (
     DecisionOutcome,
+    check_decision,
     decide,
     will_delete_on_withdrawal,
 )
@@ -58,6 +60,7 @@ __all__ = [
     "approval_state",
     "approval_state_or_none",
     "approval_statuses",
+    "check_decision",
     "copy_labels",
     "copy_turns",
     "decide",

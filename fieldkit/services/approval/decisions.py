@@ -21,9 +21,15 @@ from fieldkit.services.approval.states import (
     today_or,
     who,
 )
+from fieldkit.services.deletion import (
+    Deletion,
+    finish_deletion,
+    purge_interviews,
+    remove_files,
+)
 from fieldkit.services.study import Study, now_iso
 from fieldkit.services.transcription import find_interview
-from fieldkit.store.approvals import Approvals, PurgeCounts
+from fieldkit.store.approvals import Approvals
 from fieldkit.store.repo import InterviewRow
 
 
@@ -31,9 +37,21 @@ from fieldkit.store.repo import InterviewRow
 class DecisionOutcome:
     interview: InterviewRow
     state: TranscriptState
-    deleted: PurgeCounts | None = None
-    removed_files: tuple[str, ...] = ()
-    sent_copies: tuple[str, ...] = ()  # copies written outside the study: fieldkit cannot reach
+    deletion: Deletion | None = None  # a withdrawal under the delete policy
+
+
+def check_decision(
+    study: Study,
+    participant_id: str,
+    decision: str,
+    wave: str | None = None,
+    today: dt.date | None = None,
+) -> InterviewRow:
+    """Refuse (one line) a decision that `decide` would refuse, changing nothing: for a face to
+    call before it asks whether to delete. `decide` checks again under the write lock."""
+    interview = find_interview(study, participant_id, wave)
+    _check(study, interview, parse_decision(decision), today)
+    return interview
 
 
 def decide(
@@ -43,22 +61,27 @@ def decide(
     wave: str | None = None,
     today: dt.date | None = None,
 ) -> DecisionOutcome:
-    """approved | approved-with-changes | withdrawn | no-response, after the copy was sent. The
-    state is read, checked and moved in one write transaction, so two terminals cannot both
-    decide."""
-    from fieldkit.services.withdrawal import withdraw_and_delete
-
+    """approved | approved-with-changes | withdrawn | no-response, after the copy was sent (and
+    withdrawn after approval too). The state is read, checked and moved in one write
+    transaction, so two terminals cannot both decide."""
     target = parse_decision(decision)
     interview = find_interview(study, participant_id, wave)
-    if target is TranscriptState.WITHDRAWN and policy(study).withdrawn_data == "delete":
-        return withdraw_and_delete(study, interview, _check(study, interview, target, today))
+    deleting = target is TranscriptState.WITHDRAWN and will_delete_on_withdrawal(study)
     note = f"decided: {decision_word(target)}"
     if target is TranscriptState.WITHDRAWN:
-        note += " (data kept, as the study's policy says)"
+        note += (
+            "; data deleted as the study's policy says"
+            if deleting
+            else " (data kept, as the study's policy says)"
+        )
     with study.transaction():
         state = _check(study, interview, target, today)
+        plan = purge_interviews(study, [interview], note) if deleting else None
         record_move(study, interview, state, target, None, note, None, now_iso())
-    return DecisionOutcome(interview, target)
+        if plan is not None:
+            remove_files(plan)  # last: see fieldkit.services.deletion
+    deletion = finish_deletion(study, plan) if plan is not None else None
+    return DecisionOutcome(interview, target, deletion)
 
 
 def _check(
