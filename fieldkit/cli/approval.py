@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from fieldkit.cli.common import echo_json, with_study
+from fieldkit.cli.deletion import confirm_deletion, echo_deletion
 from fieldkit.core.diff import Change, DiffOp
 from fieldkit.core.guard import format_clock
 from fieldkit.core.workflow import DECISIONS
-from fieldkit.services import approval as service
+from fieldkit.services.approval import copies, decisions, queue, states
 from fieldkit.services.study import Study
 
 
@@ -33,7 +34,7 @@ def approval_group() -> None:
 @with_study
 def reviewed_command(study: Study, participant_id: str, wave: str | None) -> None:
     """Sign off the transcript: checked against the audio, ready to send."""
-    interview = service.mark_reviewed(study, participant_id, wave)
+    interview = states.mark_reviewed(study, participant_id, wave)
     click.echo(f"{interview.participant_id} {interview.wave}: reviewed")
 
 
@@ -42,7 +43,7 @@ def reviewed_command(study: Study, participant_id: str, wave: str | None) -> Non
 @with_study
 def status_command(study: Study, as_json: bool) -> None:
     """Every transcript's approval state, overdue first."""
-    statuses = service.approval_statuses(study)
+    statuses = queue.approval_statuses(study)
     if as_json:
         echo_json([s.to_json() for s in statuses])
         return
@@ -72,7 +73,7 @@ def status_command(study: Study, as_json: bool) -> None:
 @with_study
 def send_command(study: Study, participant_id: str, out: Path, wave: str | None) -> None:
     """Write the participant's copy (cover note + transcript) and record the date sent."""
-    sent = service.send_copy(study, participant_id, out, wave)
+    sent = copies.send_copy(study, participant_id, out, wave)
     again = " again" if sent.resent else ""
     click.echo(
         f"{sent.interview.participant_id} {sent.interview.wave}: revision {sent.revision} "
@@ -90,19 +91,16 @@ def receive_command(
     study: Study, participant_id: str, file: Path, wave: str | None, yes: bool
 ) -> None:
     """Read the participant's returned copy, show what they changed, and store it."""
-    returned = service.read_returned(study, participant_id, file, wave)
+    returned = copies.read_returned(study, participant_id, file, wave)
     interview = returned.interview
-    click.echo(
-        f"{interview.participant_id} {interview.wave}: {returned.summary.describe()} "
-        f"in {returned.changed_turns} turn(s)"
-    )
+    click.echo(f"{interview.participant_id} {interview.wave}: {returned.describe()}")
     for turn in returned.turns:
         if turn.changed:
             click.echo(f"[{format_clock(turn.start)}] {turn.label}: {render_ops(turn.ops)}")
     if not yes and not click.confirm("store this as the participant's revision?", default=True):
         click.echo("nothing stored")
         sys.exit(1)
-    revision = service.accept_returned(study, returned)
+    revision = copies.accept_returned(study, returned)
     stored = (
         f"stored as revision {revision} (by {interview.participant_id})"
         if returned.summary.changed
@@ -136,39 +134,26 @@ def decide_command(
     study: Study, participant_id: str, decision: str, wave: str | None, yes: bool
 ) -> None:
     """Record the participant's decision: approved, approved-with-changes, withdrawn or
-    no-response (after the deadline).
+    no-response (after the deadline). A participant may withdraw after approval too.
 
     A withdrawal follows the study's policy ([approval] withdrawn_data in study.toml): keep the
-    data, or delete the interview's audio, transcripts, revisions and exports completely.
+    data, or delete the interview's audio, transcripts, revisions, participant's copies and
+    exports completely (asked first; --yes to skip the question).
     """
-    if (
-        decision == "withdrawn"
-        and service.will_delete_on_withdrawal(study)
-        and not yes
-        and not click.confirm(
+    decisions.check_decision(study, participant_id, decision, wave)  # before asking anything
+    if decision == "withdrawn" and decisions.will_delete_on_withdrawal(study):
+        confirm_deletion(
             f"the study's policy deletes {participant_id}'s interview data on withdrawal "
-            "(audio, transcripts, revisions, exports). Delete it now?",
-            default=False,
+            "(audio, transcripts, revisions, participant's copies, exports). Delete it now?",
+            f"withdrawing {participant_id}'s transcript deletes their interview data "
+            "(the study's policy)",
+            yes,
         )
-    ):
-        click.echo("nothing changed")
-        sys.exit(1)
-    outcome = service.decide(study, participant_id, decision, wave)
+    outcome = decisions.decide(study, participant_id, decision, wave)
     interview = outcome.interview
     click.echo(f"{interview.participant_id} {interview.wave}: {outcome.state.value}")
-    if outcome.deleted is not None:
-        d = outcome.deleted
-        click.echo(
-            f"deleted: {d.transcripts} transcript revision(s), {d.words} words, "
-            f"{d.recordings} recording(s), {d.events} event(s) with text, {d.jobs} job(s), "
-            f"{len(outcome.removed_files)} file(s)"
-        )
-        for name in outcome.sent_copies:
-            click.echo(
-                f"note: the participant's copy {name} was written outside the study: "
-                "delete it and any e-mailed copies yourself",
-                err=True,
-            )
+    if outcome.deletion is not None:
+        echo_deletion(outcome.deletion)
 
 
 COMMANDS = [approval_group]

@@ -5,16 +5,13 @@ from __future__ import annotations
 import click
 
 from fieldkit.cli.common import echo_json, with_study
+from fieldkit.cli.deletion import confirm_deletion, echo_deletion
 from fieldkit.core.models import Participant
 from fieldkit.errors import FieldkitError
 from fieldkit.services.interviews import interviews_of, list_interviews
-from fieldkit.services.participants import (
-    add_participant,
-    give_consent,
-    interview_queue,
-    withdraw_consent,
-)
+from fieldkit.services.participants import add_participant, give_consent, interview_queue
 from fieldkit.services.study import Study
+from fieldkit.services.withdrawal import check_withdrawal, withdraw_participant
 
 
 @click.group("participant")
@@ -76,23 +73,53 @@ def participant_list(study: Study, as_json: bool) -> None:
 @click.option("--date", "date", metavar="YYYY-MM-DD", help="The day informed consent was given.")
 @click.option("--form-version", metavar="V", help="Version of the consent form signed.")
 @click.option("--withdraw", is_flag=True, help="Record that the participant withdrew consent.")
+@click.option("--yes", is_flag=True, help="With --withdraw: do not ask before deleting data.")
 @with_study
 def consent_command(
-    study: Study, participant_id: str, date: str | None, form_version: str | None, withdraw: bool
+    study: Study,
+    participant_id: str,
+    date: str | None,
+    form_version: str | None,
+    withdraw: bool,
+    yes: bool,
 ) -> None:
-    """Record voluntary informed consent for PID, or its withdrawal."""
+    """Record voluntary informed consent for PID, or its withdrawal.
+
+    Under the study's delete policy ([approval] withdrawn_data = "delete") a withdrawal also
+    deletes every interview of PID completely: audio, transcripts, revisions, participant's
+    copies and exports (asked first; --yes to skip the question).
+    """
     if withdraw == bool(date):
         raise FieldkitError(
             "say either --date YYYY-MM-DD (consent given) or --withdraw",
             "see fieldkit consent --help",
         )
     if withdraw:
-        participant = withdraw_consent(study, participant_id)
-        click.echo(f"{participant.id}: consent withdrawn; nothing more will be recorded")
+        _withdraw(study, participant_id, yes)
         return
     assert date is not None
     participant = give_consent(study, participant_id, date, form_version)
     click.echo(f"{participant.id}: consent recorded for {participant.consent_date}")
+
+
+def _withdraw(study: Study, participant_id: str, yes: bool) -> None:
+    if check_withdrawal(study, participant_id):
+        confirm_deletion(
+            f"the study's policy deletes {participant_id}'s interview data when consent is "
+            "withdrawn (audio, transcripts, revisions, participant's copies, exports). "
+            "Withdraw and delete it now?",
+            f"withdrawing {participant_id}'s consent deletes their interview data "
+            "(the study's policy)",
+            yes,
+        )
+    outcome = withdraw_participant(study, participant_id)
+    participant = outcome.participant
+    if outcome.newly_withdrawn:
+        click.echo(f"{participant.id}: consent withdrawn; nothing more will be recorded")
+    else:
+        click.echo(f"{participant.id}: consent was already withdrawn")
+    if outcome.deletion is not None:
+        echo_deletion(outcome.deletion)
 
 
 @click.command("interviews")

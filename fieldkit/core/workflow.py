@@ -9,6 +9,9 @@ transcribing → needs review ⇄ reviewed → sent to participant → returned
                                                ├→ approved (by e-mail or phone, no changes)
                                                ├→ no response (deadline passed)
                                                └→ withdrawn
+
+A participant may withdraw after a decision too: approved, approved with changes and no response
+can still become withdrawn (a withdrawal under the delete policy deletes the data at any stage).
 """
 
 from __future__ import annotations
@@ -60,10 +63,11 @@ LEGAL_MOVES: dict[TranscriptState, frozenset[TranscriptState]] = {
             TranscriptState.WITHDRAWN,
         }
     ),
-    TranscriptState.APPROVED: frozenset(),
-    TranscriptState.APPROVED_WITH_CHANGES: frozenset(),
+    # decided, but the participant may still withdraw
+    TranscriptState.APPROVED: frozenset({TranscriptState.WITHDRAWN}),
+    TranscriptState.APPROVED_WITH_CHANGES: frozenset({TranscriptState.WITHDRAWN}),
+    TranscriptState.NO_RESPONSE: frozenset({TranscriptState.WITHDRAWN}),
     TranscriptState.WITHDRAWN: frozenset(),
-    TranscriptState.NO_RESPONSE: frozenset(),
 }
 
 # The words `fieldkit approval decide PID DECISION` takes, and the state each one moves to.
@@ -99,26 +103,80 @@ def can_move(current: TranscriptState, target: TranscriptState) -> bool:
 def check_move(
     current: TranscriptState, target: TranscriptState, who: str = "the transcript"
 ) -> None:
-    """Refuse an illegal move with one line that says what would be legal instead."""
+    """Refuse an illegal move with one line, in plain words: where the transcript is and what
+    to do instead (the hint names the command)."""
     if can_move(current, target):
         return
-    message = f"{who} is {current.value}: it cannot become {target.value}"
-    raise WorkflowError(message, _hint(current, target))
+    message, hint = _refusal(current, target)
+    raise WorkflowError(f"{who} {message}", hint)
 
 
-def _hint(current: TranscriptState, target: TranscriptState) -> str:
+# Where a transcript is, as the end of a sentence that starts with "the transcript of …".
+_SITUATION: dict[TranscriptState, str] = {
+    TranscriptState.TRANSCRIBING: "is still being transcribed",
+    TranscriptState.NEEDS_REVIEW: "still needs review",
+    TranscriptState.REVIEWED: "is signed off but not sent yet",
+    TranscriptState.SENT: "is with the participant",
+    TranscriptState.RETURNED: "has come back from the participant",
+    TranscriptState.APPROVED: "is approved",
+    TranscriptState.APPROVED_WITH_CHANGES: "is approved with changes",
+    TranscriptState.WITHDRAWN: "was withdrawn",
+    TranscriptState.NO_RESPONSE: "is closed with no response",
+}
+
+# A move to the state it is already in.
+_ALREADY: dict[TranscriptState, str] = {
+    TranscriptState.NEEDS_REVIEW: "already needs review",
+    TranscriptState.REVIEWED: "is already signed off",
+    TranscriptState.SENT: "has already been sent",
+    TranscriptState.RETURNED: "has already come back; a returned copy is stored only once",
+}
+
+_NEXT_STEP: dict[TranscriptState, str] = {
+    TranscriptState.NEEDS_REVIEW: "review it, then sign it off: fieldkit approval reviewed",
+    TranscriptState.REVIEWED: "send the participant's copy: fieldkit approval send",
+    TranscriptState.SENT: "record the participant's answer: fieldkit approval receive or decide",
+    TranscriptState.RETURNED: "record the participant's decision: fieldkit approval decide",
+}
+
+
+def _refusal(current: TranscriptState, target: TranscriptState) -> tuple[str, str]:
+    """(the rest of the message after "the transcript of …", a hint) for an illegal move."""
+    situation = _SITUATION[current]
+    if current is TranscriptState.WITHDRAWN and target is TranscriptState.WITHDRAWN:
+        return "was already withdrawn", "nothing changed"
     if current in FINAL_STATES:
-        return "its approval is decided; nothing changed"
+        if target is TranscriptState.RETURNED:
+            return f"{situation}; a returned copy can no longer be stored", "nothing changed"
+        return f"{situation}; its approval is decided and cannot change", "nothing changed"
+    if current is TranscriptState.TRANSCRIBING:
+        return f"{situation}; wait until its transcript is ready", "fieldkit interviews shows it"
+    next_step = _NEXT_STEP[current]
+    if target is TranscriptState.TRANSCRIBING:
+        return "already has a transcript", "nothing changed"
+    if current is target:
+        return _ALREADY[current], next_step
     if target in FINAL_STATES and current in (
-        TranscriptState.TRANSCRIBING,
         TranscriptState.NEEDS_REVIEW,
         TranscriptState.REVIEWED,
     ):
-        return "decisions come after the participant's copy is sent (fieldkit approval send)"
-    if target is TranscriptState.APPROVED_WITH_CHANGES:
-        return "record the returned copy first (fieldkit approval receive)"
-    legal = ", ".join(sorted(s.value for s in LEGAL_MOVES[current]))
-    return f"from {current.value} it can become: {legal}"
+        return f"{situation}; decisions come after the participant's copy is sent", next_step
+    if current is TranscriptState.NEEDS_REVIEW and target is TranscriptState.SENT:
+        return f"{situation}; sign it off before sending", next_step
+    if target is TranscriptState.RETURNED:  # from needs review or reviewed: never sent
+        return f"{situation}; nothing can come back before it is sent", next_step
+    if current is TranscriptState.SENT and target is TranscriptState.APPROVED_WITH_CHANGES:
+        return (
+            f"{situation}; store the returned copy before approving it with changes",
+            "fieldkit approval receive PID FILE",
+        )
+    if current is TranscriptState.SENT:  # back to review
+        return f"{situation}; it cannot be edited or signed off again while it is out", next_step
+    if target is TranscriptState.NO_RESPONSE:  # from returned
+        return f"{situation}, so it is not a case of no response", next_step
+    if target is TranscriptState.SENT:  # from returned
+        return f"{situation}; it cannot be sent again", next_step
+    return f"{situation}; it cannot go back to review", next_step  # from returned
 
 
 def parse_decision(word: str) -> TranscriptState:

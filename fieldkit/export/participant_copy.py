@@ -8,6 +8,7 @@ revision and a fingerprint of the turns sent, so a returned file can be matched 
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 import zipfile
@@ -165,8 +166,8 @@ def _write_docx(copy: ParticipantCopy, path: Path) -> None:
     properties.author = "fieldkit"
     properties.comments = "Participant's copy of an interview transcript, for review."
     document.add_heading(copy.title, level=0)
-    for paragraph in cover_paragraphs(copy.cover_note):
-        document.add_paragraph(paragraph)
+    for text in cover_paragraphs(copy.cover_note):
+        document.add_paragraph(text)
     document.add_heading(TRANSCRIPT_HEADING, level=1)
     for turn in copy.turns:
         paragraph = document.add_paragraph()
@@ -202,7 +203,9 @@ def open_copy(path: Path) -> OpenedCopy:
     if fmt == "docx":
         ids, paragraphs = _docx_content(path, data)
     else:
-        text = _decode(data)
+        text = _decode(data, path.name)
+        if not text.strip():  # a byte-order mark and nothing else
+            raise ReturnedCopyError(f"{path.name} is empty", "ask the participant to send it again")
         ids = [DocumentId.find(text)]
         paragraphs = _txt_paragraphs(text)
     found = {i for i in ids if i is not None}
@@ -224,13 +227,56 @@ def read_copy(path: Path, labels: Collection[str]) -> ReturnedDocument:
     return ReturnedDocument(opened.document_id, returned_turns(opened, labels))
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):  # Notepad on older Windows saves cp1252
+# Byte-order marks, longest first (UTF-32's little-endian mark begins like UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _decode(data: bytes, name: str) -> str:
+    """The text of a returned .txt, whatever the participant's editor saved: UTF-8 (with or
+    without a byte-order mark), UTF-16 or UTF-32 with a mark (Windows Notepad's "Unicode"),
+    UTF-16 without one, or cp1252 (Notepad on older Windows)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return _strict(data, encoding, name)
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return _strict(data, utf16, name)
+    for encoding in ("utf-8", "cp1252"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
     return data.decode("latin-1")
+
+
+def _strict(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        kind = encoding.upper().removesuffix("-SIG")
+        raise ReturnedCopyError(
+            f"{name} looks like {kind} text but cannot be read as such (damaged?)",
+            "ask the participant to save it again (as UTF-8, if their editor asks)",
+        ) from None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text without a mark shows as a zero byte beside almost every Latin letter."""
+    if len(data) < 4 or len(data) % 2 or b"\x00" not in data:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    half = len(data) // 2
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
 
 
 def _docx_content(path: Path, data: bytes) -> tuple[list[DocumentId | None], list[str]]:

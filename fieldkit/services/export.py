@@ -245,6 +245,13 @@ def _record(
     listed = [
         {"participant": i.participant_id, "wave": i.wave, "revision": r.revision} for i, r in chosen
     ]
+    # Which file holds which transcript, so a withdrawal deletes exactly those files (by path):
+    # one file each (NVivo documents), or one file for all.
+    one_each = fmt in ("nvivo-docx", "nvivo-txt") and len(files) == len(chosen)
+    held = [
+        {**entry, "files": [files[n].name] if one_each else [f.name for f in files]}
+        for n, entry in enumerate(listed)
+    ]
     with study.transaction():
         Exports(study.db).add(
             now_iso(),
@@ -252,7 +259,7 @@ def _record(
             fmt,
             str(out_dir.resolve()),
             identified,
-            listed,
+            held,
             [f.name for f in files],
         )
         study.audit(

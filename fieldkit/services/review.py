@@ -177,19 +177,19 @@ def save_review(study: Study, draft: ReviewDraft, author: str | None = None) -> 
     sends the transcript back to "needs review"."""
     if not draft.dirty:
         raise FieldkitError("nothing to save: no changes since the last revision", "")
-    state = approval_state(study, draft.interview.id)
-    if state not in EDITABLE_STATES:
-        raise WorkflowError(
-            f"the transcript is {state.value}: it can no longer be edited", "nothing was saved"
-        )
-    latest = latest_revision(study, draft.interview)
-    if latest.revision != draft.base_revision:
-        raise WorkflowError(
-            f"someone saved revision {latest.revision} while you were editing",
-            "reopen the transcript and make your changes again",
-        )
     summary = _summary(draft.changes)
-    with study.transaction():
+    with study.transaction():  # checked under the write lock: a send cannot slip in between
+        state = approval_state(study, draft.interview.id)
+        if state not in EDITABLE_STATES:
+            raise WorkflowError(
+                f"the transcript is {state.value}: it can no longer be edited", "nothing was saved"
+            )
+        latest = latest_revision(study, draft.interview)
+        if latest.revision != draft.base_revision:
+            raise WorkflowError(
+                f"someone saved revision {latest.revision} while you were editing",
+                "reopen the transcript and make your changes again",
+            )
         row = save_revision(
             study, draft.interview, draft.segments, kind="review", author=author, summary=summary
         )

@@ -1,5 +1,6 @@
 """Repositories for review and approval: approval states and their history, the copies sent to
-participants, revision notes, and the complete removal of a withdrawn interview's data."""
+participants and the ones returned, revision notes, and the complete removal of a withdrawn
+interview's data (rows, full-text index, free pages and write-ahead log)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ class SendRow:
     format: str | None
     file_name: str | None
     turns: int | None
+    path: str | None  # where it was written (study-relative inside the study); None before v5
+
+
+@dataclass(frozen=True)
+class ReturnRow:
+    id: int
+    interview_id: int
+    send_id: int
+    path: str | None  # where the returned file was read from (study-relative inside the study)
+    revision: int | None
+    received_at: str
 
 
 class Approvals:
@@ -51,7 +63,7 @@ class Approvals:
 
     def get(self, interview_id: int) -> ApprovalRow | None:
         try:
-            return ApprovalRow(**self.db["approvals"].get(interview_id))
+            return ApprovalRow(**self.db.table("approvals").get(interview_id))
         except NotFoundError:
             return None
 
@@ -60,10 +72,12 @@ class Approvals:
 
     def put(self, interview_id: int, **values: Any) -> None:
         """Set the interview's current state (call inside the move's transaction)."""
-        self.db["approvals"].upsert({"interview_id": interview_id, **values}, pk="interview_id")
+        self.db.table("approvals").upsert(
+            {"interview_id": interview_id, **values}, pk="interview_id"
+        )
 
     def add_move(self, interview_id: int, **values: Any) -> None:
-        self.db["approval_moves"].insert({"interview_id": interview_id, **values})
+        self.db.table("approval_moves").insert({"interview_id": interview_id, **values})
 
     def moves(self, interview_id: int) -> list[MoveRow]:
         rows = self.db["approval_moves"].rows_where(
@@ -73,7 +87,7 @@ class Approvals:
 
     def add_send(self, interview_id: int, **values: Any) -> int:
         return int(
-            self.db["approval_sends"].insert({"interview_id": interview_id, **values}).last_pk
+            self.db.table("approval_sends").insert({"interview_id": interview_id, **values}).last_pk
         )
 
     def sends(self, interview_id: int) -> list[SendRow]:
@@ -81,6 +95,21 @@ class Approvals:
             "interview_id = ?", [interview_id], order_by="id"
         )
         return [SendRow(**r) for r in rows]
+
+    def add_return(self, interview_id: int, **values: Any) -> int:
+        """Record a returned copy (call inside the move's transaction). A second one for the
+        same interview breaks a unique index: a transcript comes back once."""
+        return int(
+            self.db.table("approval_returns")
+            .insert({"interview_id": interview_id, **values})
+            .last_pk
+        )
+
+    def returns(self, interview_id: int) -> list[ReturnRow]:
+        rows = self.db["approval_returns"].rows_where(
+            "interview_id = ?", [interview_id], order_by="id"
+        )
+        return [ReturnRow(**r) for r in rows]
 
 
 class RevisionNotes:
@@ -115,8 +144,11 @@ def purge_interview_content(db: sqlite_utils.Database, interview_id: int) -> Pur
     """Delete everything an interview holds that carries what was said: transcripts (every
     revision), their segments and words, jobs, events with text (notes, guard contexts, markers
     with labels) and the recordings' rows. The interview row and its approval state stay, so the
-    study still shows that the participant withdrew. Call inside a transaction; the caller
-    deletes the audio files after it commits."""
+    study still shows that the participant withdrew. Call inside a transaction, then
+    `rebuild_search_index` before it commits and `erase_free_space` after; the caller deletes
+    the files after it commits."""
+    # Freed pages are overwritten with zeros instead of keeping the deleted text.
+    db.execute("PRAGMA secure_delete = ON")
     segment_ids = "select s.id from segments s join transcripts t on t.id = s.transcript_id "
     segment_ids += "where t.interview_id = ?"
     words = db.execute(
@@ -147,3 +179,27 @@ def purge_interview_content(db: sqlite_utils.Database, interview_id: int) -> Pur
         "delete from recordings where interview_id = ?", [interview_id]
     ).rowcount
     return PurgeCounts(transcripts, segments, words, jobs, events, recordings, paths)
+
+
+def rebuild_search_index(db: sqlite_utils.Database) -> None:
+    """Rebuild the full-text index from the segments that remain. A row delete only marks its
+    tokens deleted; they stay in the index's shadow tables until the index is rebuilt. Call
+    inside the deletion's transaction."""
+    db.execute("INSERT INTO segments_fts (segments_fts) VALUES ('rebuild')")
+
+
+def erase_free_space(db: sqlite_utils.Database) -> bool:
+    """After a deletion has committed: rewrite the database without its free pages (VACUUM, with
+    its scratch copy in memory, not in a temporary file) and empty the write-ahead log, which
+    still holds old copies of the changed pages. Returns False if another connection was
+    reading and the log could not be emptied yet (SQLite removes it when the last
+    connection to the study closes)."""
+    conn = db.conn
+    if conn.in_transaction:
+        raise RuntimeError("erase_free_space runs after the deletion has committed")
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("VACUUM")
+    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy

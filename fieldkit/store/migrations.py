@@ -338,9 +338,32 @@ def m004_deidentification(db: sqlite_utils.Database) -> None:
     )
 
 
+def m005_copy_files(db: sqlite_utils.Database) -> None:
+    """Where each participant's copy was written and each returned copy was read from, so a
+    withdrawal with the delete policy can remove them by path (issue 9)."""
+    # study-relative inside the study folder, absolute outside it (StudyPaths.relative)
+    db.execute("ALTER TABLE approval_sends ADD COLUMN path TEXT")
+    db["approval_returns"].create(
+        {
+            "id": int,
+            "interview_id": int,
+            "send_id": int,  # the copy it answers
+            "path": str,
+            "revision": int,  # the revision the transcript is at after it was stored
+            "received_at": str,
+        },
+        pk="id",
+        foreign_keys=[("interview_id", "interviews", "id"), ("send_id", "approval_sends", "id")],
+        not_null={"interview_id", "send_id", "received_at"},
+    )
+    # A transcript comes back once: a second copy of the same return is never stored.
+    db["approval_returns"].create_index(["interview_id"], unique=True)
+
+
 MIGRATIONS: list[Migration] = [
     m001_foundation,
     m002_transcripts,
     m003_approval,
     m004_deidentification,
+    m005_copy_files,
 ]

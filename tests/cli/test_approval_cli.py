@@ -108,7 +108,7 @@ def test_reviewed_signs_off_once(root: Path, cli: CliRun) -> None:
     result = cli("approval", "reviewed", NEEDS_REVIEW, "--study", root)
     assert result.exit_code == 0 and "reviewed" in result.stdout
     assert status(cli, root)[NEEDS_REVIEW]["state"] == "reviewed"
-    refused(cli("approval", "reviewed", NEEDS_REVIEW, "--study", root), "is reviewed")
+    refused(cli("approval", "reviewed", NEEDS_REVIEW, "--study", root), "is already signed off")
     interviews = json.loads(cli("interviews", "--json", "--study", root).stdout)
     assert {r["participant"]: r["transcript_state"] for r in interviews}[NEEDS_REVIEW] == "reviewed"
 
@@ -142,7 +142,7 @@ def test_send_edit_receive_stores_the_participants_revision(
     result = cli("approval", "receive", REVIEWED, returned, "--yes", "--study", root)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "9 word(s) deleted, 6 word(s) added in 2 turn(s)" in out
+    assert "9 words deleted, 6 added, in 2 turns" in out
     assert f"[-{DELETED}-]" in out and "{+here. " not in out
     assert "{+" + ADDED.split()[0] in out
     assert "stored as revision 2 (by INTSTA007-CLIN)" in out
@@ -177,7 +177,7 @@ def test_send_edit_receive_stores_the_participants_revision(
         (1, "review", "tester"),
         (2, "participant", REVIEWED),
     ]
-    assert "returned: 9 word(s) deleted" in rows[2]["summary"]
+    assert "returned: 9 words deleted, 6 added, in 2 turns" in rows[2]["summary"]
     machine = transcript(cli, root, REVIEWED, "--revision", "0")
     assert machine["kind"] == "machine" and "And I live," in json.dumps(machine)
 
@@ -200,6 +200,7 @@ def test_an_unchanged_copy_is_returned_without_a_new_revision(
     assert cli("approval", "send", REVIEWED, "--out", sent, "--study", root).exit_code == 0
     result = cli("approval", "receive", REVIEWED, sent, "--yes", "--study", root)
     assert result.exit_code == 0, result.output
+    assert f"{REVIEWED} commencement: no changes\n" in result.stdout
     assert "no changes: revision 1 stands" in result.stdout
     assert transcript(cli, root, REVIEWED)["revision"] == 1
     assert cli("approval", "decide", REVIEWED, "approved", "--study", root).exit_code == 0
@@ -391,8 +392,7 @@ def test_decisions_before_sending_are_refused(root: Path, cli: CliRun) -> None:
     for pid in (NEEDS_REVIEW, REVIEWED):
         for decision in ("approved", "approved-with-changes", "withdrawn", "no-response"):
             result = cli("approval", "decide", pid, decision, "--yes", "--study", root)
-            refused(result, "it cannot become")
-            assert "after the participant's copy is sent" in result.stderr
+            refused(result, "decisions come after the participant's copy is sent")
     assert counts(root) == before
     bad = cli("approval", "decide", SENT, "maybe", "--study", root)
     assert bad.exit_code == 2 and "maybe" in bad.output  # click's own usage error
@@ -405,7 +405,9 @@ def test_no_response_waits_for_the_deadline(root: Path, cli: CliRun) -> None:
     rows = status(cli, root)
     assert rows[OVERDUE]["state"] == "no response" and rows[OVERDUE]["overdue"] is False
     assert rows[OVERDUE]["ready_for_analysis"] is False  # the default policy
-    refused(cli("approval", "decide", OVERDUE, "approved", "--study", root), "is no response")
+    refused(
+        cli("approval", "decide", OVERDUE, "approved", "--study", root), "closed with no response"
+    )
 
 
 def test_approved_by_phone_while_sent(root: Path, cli: CliRun) -> None:
@@ -456,7 +458,7 @@ def test_withdrawal_with_the_delete_policy_deletes_everything(root: Path, cli: C
     result = cli("approval", "decide", OVERDUE, "withdrawn", "--yes", "--study", root)
     assert result.exit_code == 0, result.output
     assert "deleted: 2 transcript revision(s)" in result.stdout
-    assert "written outside the study" in result.stderr
+    assert "outside fieldkit's reach" in result.stderr
     assert not any(p.exists() for p in audio)
     assert not any(OVERDUE in p.name for p in copies.iterdir())
     assert any(SENT in p.name for p in copies.iterdir())  # others' copies stay

@@ -40,6 +40,10 @@ LEGAL = {
     (S.RETURNED, S.APPROVED),
     (S.RETURNED, S.APPROVED_WITH_CHANGES),
     (S.RETURNED, S.WITHDRAWN),
+    # a participant may withdraw after a decision too (issue 9: deletion at every stage)
+    (S.APPROVED, S.WITHDRAWN),
+    (S.APPROVED_WITH_CHANGES, S.WITHDRAWN),
+    (S.NO_RESPONSE, S.WITHDRAWN),
 }
 ALL_PAIRS = list(itertools.product(TranscriptState, TranscriptState))
 
@@ -64,24 +68,46 @@ def test_illegal_moves_are_refused_with_one_line(current: S, target: S) -> None:
         check_move(current, target, "the transcript of P1 (commencement)")
     line = caught.value.one_line()
     assert "\n" not in line
-    assert f"is {current.value}: it cannot become {target.value}" in line
+    assert line.startswith("the transcript of P1 (commencement) ")
+    # plain words, not the state machine's vocabulary
+    assert "cannot become" not in line and f"is {current.value}:" not in line
     assert caught.value.hint
 
 
-def test_final_states_go_nowhere() -> None:
+def test_refusals_say_what_to_do_in_plain_words() -> None:
+    def refusal(current: S, target: S) -> str:
+        with pytest.raises(WorkflowError) as caught:
+            check_move(current, target, "this transcript")
+        return caught.value.one_line()
+
+    assert refusal(S.NEEDS_REVIEW, S.SENT).startswith(
+        "this transcript still needs review; sign it off before sending. "
+    )
+    assert "fieldkit approval reviewed" in refusal(S.NEEDS_REVIEW, S.SENT)
+    assert refusal(S.REVIEWED, S.REVIEWED).startswith("this transcript is already signed off")
+    assert "stored only once" in refusal(S.RETURNED, S.RETURNED)
+    assert "a returned copy can no longer be stored" in refusal(S.APPROVED, S.RETURNED)
+    assert "not sent yet" in refusal(S.REVIEWED, S.RETURNED)
+    assert "still being transcribed" in refusal(S.TRANSCRIBING, S.REVIEWED)
+
+
+def test_decided_states_go_nowhere_but_withdrawn() -> None:
     for state in FINAL_STATES:
-        assert LEGAL_MOVES[state] == frozenset()
+        assert LEGAL_MOVES[state] <= {S.WITHDRAWN}
         with pytest.raises(WorkflowError) as caught:
             check_move(state, S.NEEDS_REVIEW)
         assert "decided" in caught.value.one_line()
+    assert LEGAL_MOVES[S.WITHDRAWN] == frozenset()
+    with pytest.raises(WorkflowError, match="was already withdrawn"):
+        check_move(S.WITHDRAWN, S.WITHDRAWN)
 
 
-@pytest.mark.parametrize("state", [S.TRANSCRIBING, S.NEEDS_REVIEW, S.REVIEWED])
+@pytest.mark.parametrize("state", [S.NEEDS_REVIEW, S.REVIEWED])
 @pytest.mark.parametrize("decision", sorted(FINAL_STATES))
 def test_decisions_before_sending_are_refused_with_the_reason(state: S, decision: S) -> None:
     with pytest.raises(WorkflowError) as caught:
         check_move(state, decision)
-    assert "after the participant's copy is sent" in caught.value.hint
+    assert "after the participant's copy is sent" in caught.value.one_line()
 
 
 def test_approved_with_changes_needs_the_returned_copy() -> None:

@@ -15,14 +15,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from fieldkit.services.approval import (
-    ApprovalStatus,
-    ReturnedCopy,
-    accept_returned,
-    approval_statuses,
-    mark_reviewed,
-    read_returned,
-)
+from fieldkit.services.approval.copies import ReturnedCopy, accept_returned, read_returned
+from fieldkit.services.approval.queue import ApprovalStatus, approval_statuses
+from fieldkit.services.approval.states import mark_reviewed
 from fieldkit.services.interviews import get_interview
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
 from fieldkit.tui.screens.modals import TextPrompt

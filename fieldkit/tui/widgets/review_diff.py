@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from fieldkit.core.diff import Change
 from fieldkit.core.guard import format_clock
-from fieldkit.services.approval import TurnDiff
+from fieldkit.services.approval.copies import TurnDiff
 
 DELETED_STYLE = "bold red strike"
 ADDED_STYLE = "bold green"
