@@ -413,3 +413,19 @@ def test_calibration_keeps_a_floor_and_stores_its_settings_in_the_slot(study_dir
     kdf = slot_document(study_dir)["slots"][0]["kdf"]  # type: ignore[index]
     assert kdf["name"] == "argon2id" and kdf["iterations"] == keys.MIN_ITERATIONS
     assert kdf["memory_kib"] == 8 * 1024 and kdf["lanes"] == 2 and len(kdf["salt"]) == 24
+
+
+def test_importing_the_key_modules_loads_no_crypto_library() -> None:
+    # The CLI imports these to decide what to ask; `cryptography` loads only when a key is used.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fieldkit.crypto.keys, fieldkit.crypto.passphrase; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('cryptography', 'numpy')))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,30 +168,45 @@ def test_seeking_decrypts_only_the_chunks_asked_for(
         assert reader.read(5.0, 6.0).shape == (0, 2)  # past the end: nothing
 
 
-def test_reading_writes_no_file(
-    recording: Path, data_key: DataKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Every open() of the process while reading is seen: none may be for writing.
-    opened_for_writing: list[str] = []
-    watching = [False]
+READ_WATCHING_OPENS = """
+import json, os, sys
+from pathlib import Path
+from fieldkit.crypto.keys import DataKey
+from fieldkit.crypto.stream import EncryptedAudioReader, check_recording
 
-    def hook(event: str, args: tuple[object, ...]) -> None:
-        if watching[0] and event == "open" and len(args) >= 2:
-            mode, flags = args[1], args[2] if len(args) > 2 else 0
-            writes = isinstance(mode, str) and any(c in mode for c in "wax+")
-            if writes or (isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR)):
-                opened_for_writing.append(str(args[0]))
+key = DataKey(bytes.fromhex(sys.stdin.readline().strip()))
+path = Path(sys.argv[1])
+opened_for_writing = []
 
-    sys.addaudithook(hook)  # cannot be removed: it only acts while `watching`
-    watching[0] = True
-    try:
-        with EncryptedAudioReader(recording, data_key) as reader:
-            reader.read()
-            list(reader.iter_blocks(0, RATE))
-        check_recording(recording, data_key)
-    finally:
-        watching[0] = False
-    assert opened_for_writing == []
+def hook(event, args):
+    # Every open() in this process, by Python or by os.open: none may be for writing.
+    if event == "open":
+        mode, flags = args[1], args[2]
+        writes = isinstance(mode, str) and any(c in mode for c in "wax+")
+        if writes or (isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR)):
+            opened_for_writing.append(str(args[0]))
+
+sys.addaudithook(hook)
+with EncryptedAudioReader(path, key) as reader:
+    reader.read()
+    list(reader.iter_blocks(0, reader.samplerate))
+check_recording(path, key)
+print(json.dumps(opened_for_writing))
+"""
+
+
+def test_reading_writes_no_file(recording: Path, data_key: DataKey) -> None:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    done = subprocess.run(
+        [sys.executable, "-c", READ_WATCHING_OPENS, str(recording)],
+        input=data_key.secret.hex() + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stdout) == []
 
 
 # -- what recovery keeps ------------------------------------------------------------------------
