@@ -42,6 +42,8 @@ import json
 import os
 import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -302,7 +304,7 @@ def create_key_slots(
         _passphrase_slot(1, key, passphrase, kdf or default_argon2_params()),
         _recovery_slot(2, key, recovery_random),
     ]
-    with folder_lock(folder):
+    with _locked(folder):
         if has_key_slots(folder):
             raise KeySlotsExistError(
                 f"{folder} already has key slots ({SLOTS_FILE}): it is already encrypted",
@@ -356,7 +358,7 @@ def add_passphrase(
     its slot id. `key` must be this study's data key (from unlock or the recovery key)."""
     check_new_passphrase(new_passphrase)
     params = kdf or default_argon2_params()
-    with folder_lock(folder):
+    with _locked(folder):
         slot_file = _load(folder)
         _require_study_key(key, slot_file, folder)
         slot_id = _next_id(slot_file)
@@ -371,7 +373,7 @@ def change_passphrase(
     """Re-wrap the slot the old passphrase opens under the new one (same slot id, new salt)."""
     check_new_passphrase(new_passphrase)
     params = kdf or default_argon2_params()
-    with folder_lock(folder):
+    with _locked(folder):
         slot_file = _load(folder)
         key, slot_id = _unlock_passphrase_slot(slot_file, folder, old_passphrase)
         replacement = _passphrase_slot(slot_id, key, new_passphrase, params)
@@ -385,7 +387,7 @@ def change_passphrase(
 def remove_passphrase(folder: Path, passphrase: str) -> int:
     """Remove the slot this passphrase opens (proving it is known); returns its id. Refused
     when it is the last passphrase slot."""
-    with folder_lock(folder):
+    with _locked(folder):
         slot_file = _load(folder)
         _key, slot_id = _unlock_passphrase_slot(slot_file, folder, passphrase)
         _remove(slot_file, slot_id)
@@ -397,7 +399,7 @@ def remove_slot(folder: Path, key: DataKey, slot_id: int) -> None:
     """Remove a passphrase slot by id (e.g. a forgotten passphrase, after opening the study with
     another passphrase or the recovery key). Refused for the last passphrase slot and for the
     recovery slot (replace that with `replace_recovery_key`)."""
-    with folder_lock(folder):
+    with _locked(folder):
         slot_file = _load(folder)
         _require_study_key(key, slot_file, folder)
         _remove(slot_file, slot_id)
@@ -406,7 +408,7 @@ def remove_slot(folder: Path, key: DataKey, slot_id: int) -> None:
 
 def replace_recovery_key(folder: Path, key: DataKey) -> str:
     """A new recovery key (shown once); the previous one stops opening the study."""
-    with folder_lock(folder):
+    with _locked(folder):
         slot_file = _load(folder)
         _require_study_key(key, slot_file, folder)
         recovery_random = os.urandom(_RECOVERY_RANDOM_BYTES)
@@ -676,6 +678,15 @@ def _readable_passphrase_slot(slot: object) -> bool:
 def _next_id(slot_file: _SlotFile) -> int:
     ids = [_field(s, "id") for s in slot_file.slots]
     return max([i for i in ids if isinstance(i, int)], default=0) + 1
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Changes to one study's slots happen one at a time (two terminals, two threads)."""
+    if not Path(folder).is_dir():
+        raise CryptoError(f"{folder} is not a folder", "give the study folder")
+    with folder_lock(Path(folder)):
+        yield
 
 
 def _load(folder: Path) -> _SlotFile:

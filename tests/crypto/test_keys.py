@@ -429,3 +429,8 @@ def test_importing_the_key_modules_loads_no_crypto_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_folder_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(CryptoError, match="is not a folder"):
+        keys.create_key_slots(tmp_path / "nowhere", PASSPHRASE, kdf=FAST_KDF)
