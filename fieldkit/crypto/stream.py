@@ -151,9 +151,13 @@ class EncryptedAudioWriter:
             self._append(self._associated + tag)
             os.fsync(self._fd)
             fsync_folder(self.path.parent)  # the new name survives a power loss too
-        except BaseException:
+        except BaseException as error:
             os.close(self._fd)
             self.path.unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise EncryptedAudioError(
+                    f"cannot create {self.path}: {error.strerror}", "check the disk"
+                ) from error
             raise
         self._last_sync = clock()
 

@@ -414,3 +414,15 @@ def test_a_failed_write_leaves_a_whole_file(
     writer.close()  # the final chunk still goes in (it has its own nonce)
     result = check_recording(path, data_key)
     assert result.complete and result.frames == BLOCK and result.torn_bytes == 0
+
+
+def test_a_full_disk_at_creation_leaves_no_file(
+    tmp_path: Path, data_key: DataKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(fd: int, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(stream, "write_all", disk_full)
+    with pytest.raises(EncryptedAudioError, match=r"cannot create .*No space left"):
+        EncryptedAudioWriter(tmp_path / "a.fka", data_key, RATE, 2)
+    assert list(tmp_path.iterdir()) == []
