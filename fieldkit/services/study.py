@@ -137,8 +137,9 @@ def init_study(root: Path, title: str | None = None, actor: str | None = None) -
                 made.append(folder)
         config = default_config(title or root.resolve().name)
         schedule = paths.schedules / DEFAULT_SCHEDULE
-        made.append(schedule)
-        shutil.copyfile(shipped_schedule(DEFAULT_SCHEDULE), schedule)
+        if not schedule.exists():  # a schedule already there is the user's: kept as it is
+            made.append(schedule)
+            shutil.copyfile(shipped_schedule(DEFAULT_SCHEDULE), schedule)
         create_database(paths.database)  # refuses to replace a database made meanwhile
         made.extend([paths.database, *_database_sidecars(paths.database)])
         with paths.config.open("x", encoding="utf-8") as out:  # "x": never replace a study.toml
