@@ -224,14 +224,14 @@ def nobodys_study() -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.skip("dropping to another user needs root (as a normal user, chmod alone binds)")
     base = Path(tempfile.mkdtemp(prefix="fieldkit-ro-"))
-    base.chmod(0o755)
-    root = base / "study"
-    study = init_study(root, title="T", actor="tester")
-    add_participant(study, "Site 1", "PEER")
-    study.close()
-    for path in (root, *root.rglob("*")):
-        os.chown(path, NOBODY, NOBODY)
     try:
+        base.chmod(0o755)
+        root = base / "study"
+        study = init_study(root, title="T", actor="tester")
+        add_participant(study, "Site 1", "PEER")
+        study.close()
+        for path in (root, *root.rglob("*")):
+            os.chown(path, NOBODY, NOBODY)
         yield root
     finally:
         shutil.rmtree(base)
