@@ -9,6 +9,8 @@ from pathlib import Path
 
 import platformdirs
 
+from fieldkit.errors import FieldkitError
+
 STUDY_FILE = "study.toml"
 DATABASE_FILE = "fieldkit.db"
 STUDY_ENV = "FIELDKIT_STUDY"
@@ -47,6 +49,21 @@ class StudyPaths:
             return str(path.resolve().relative_to(self.root.resolve()))
         except ValueError:
             return str(path.resolve())
+
+    def inside(self, path: Path) -> Path:
+        """`path` itself, if it lies inside the study folder; otherwise a FieldkitError.
+
+        For a file whose name is built from names (participant IDs, waves): check the names with
+        fieldkit.names.check_safe_name, then the path here before writing, so no name can lead
+        a write outside the study."""
+        try:
+            path.resolve().relative_to(self.root.resolve())
+        except ValueError:
+            raise FieldkitError(
+                f"refusing to write {path}: it is outside the study folder {self.root}",
+                "names that become file names may hold only letters, digits, '-' and '_'",
+            ) from None
+        return path
 
     def absolute(self, stored: str) -> Path:
         path = Path(stored)

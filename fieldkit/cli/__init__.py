@@ -8,39 +8,39 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from fieldkit import __version__
-from fieldkit.cli.common import AppContext, run_app
+from fieldkit.cli.common import AppContext, run_app, study_root
 from fieldkit.errors import FieldkitError
+from fieldkit.services.study import explain_failure
 
 
 class FieldkitGroup(click.Group):
-    """Turn every FieldkitError into one `error:` line and a non-zero exit: never a traceback."""
+    """Turn every FieldkitError, and every database or OS error a user can meet (full disk,
+    read-only study, locked database), into one `error:` line and a non-zero exit: never a
+    traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except FieldkitError as exc:
-            click.echo(f"error: {exc.one_line()}", err=True)
-            sys.exit(1)
-        except sqlite3.DatabaseError as exc:  # "database or disk is full", "locked" …
-            click.echo(
-                f"error: the study database could not be written ({exc}). Free some disk space, "
-                "or close other programs using the study, and try again; nothing was changed.",
-                err=True,
-            )
-            sys.exit(1)
+            _fail(exc)
         except BrokenPipeError:  # the reader left (`fieldkit … | head`): nothing to say
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so exit's flush stays quiet
             sys.exit(1)
-        except OSError as exc:  # full disk, no permission, a folder that vanished …
-            where = f" ({exc.filename})" if exc.filename else ""
-            reason = exc.strerror or str(exc)
-            click.echo(f"error: {reason}{where}. Nothing more was written.", err=True)
-            sys.exit(1)
+        except (sqlite3.Error, OSError) as exc:  # full disk, read-only, locked, a vanished folder
+            explained = explain_failure(exc, study_root(ctx))
+            if explained is None:
+                raise
+            _fail(explained)
+
+
+def _fail(error: FieldkitError) -> NoReturn:
+    click.echo(f"error: {error.one_line()}", err=True)
+    sys.exit(1)
 
 
 @click.group(

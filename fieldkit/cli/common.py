@@ -25,9 +25,27 @@ class AppContext:
 
     def study(self) -> Study:
         if self._study is None:
-            self._study = open_study(study_dir_from(self.study_dir), actor=self.actor)
+            root = study_dir_from(self.study_dir)
+            remember_study_root(root)
+            self._study = open_study(root, actor=self.actor)
             announce_recovery(self._study)
         return self._study
+
+
+_STUDY_ROOT = "fieldkit.study_root"
+
+
+def remember_study_root(root: Path) -> None:
+    """Note the study a command works on, so a disk or database error names its folder."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[_STUDY_ROOT] = root  # meta is shared by the whole command line's contexts
+
+
+def study_root(ctx: click.Context) -> Path:
+    """The study the command was working on (else the one it would have used)."""
+    root = ctx.meta.get(_STUDY_ROOT)
+    return root if isinstance(root, Path) else study_dir_from(None)
 
 
 def announce_recovery(study: Study) -> None:

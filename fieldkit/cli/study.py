@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fieldkit.cli.common import run_app
+from fieldkit.cli.common import remember_study_root, run_app
 from fieldkit.services.demo import build_demo_study, demo_interview_audio
 from fieldkit.services.study import init_study
 
@@ -17,7 +17,9 @@ from fieldkit.services.study import init_study
 @click.option("--as", "actor", metavar="NAME", help="Who is acting, for the audit log.")
 def init_command(directory: Path, title: str | None, actor: str | None) -> None:
     """Create a study in DIRECTORY: study.toml, database, audio/ and the shipped schedule."""
+    remember_study_root(directory)
     study = init_study(directory, title=title, actor=actor)
+    study.close()
     click.echo(f"created study {study.config.title!r} in {study.root}")
     click.echo(f"next: fieldkit --study {study.root} participant add --site 'Site 1' --role PEER")
 

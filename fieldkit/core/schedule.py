@@ -10,7 +10,6 @@ documented in its comments). Loading goes through PyYAML's node API (`yaml.compo
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from fieldkit.core.guard import TermMatcher
 from fieldkit.errors import ScheduleError
+from fieldkit.names import suggest as _suggest
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -134,12 +134,6 @@ def _label(node: Node, kind: str, key: str = "id") -> str:
             ):
                 return f"{kind} '{value_node.value.strip()}'"
     return f"a {kind}"
-
-
-def _suggest(word: str, allowed: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, allowed, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f" ({hint}expected one of: {', '.join(allowed)})"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from fieldkit.core.models import InterviewStatus, Participant, Speaker
 from fieldkit.core.participants import require_consent
 from fieldkit.core.schedule import Question, Schedule, Topic
 from fieldkit.errors import FieldkitError
+from fieldkit.names import check_safe_name
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
 from fieldkit.store.repo import EventRow, InterviewRow, Interviews, Recordings
@@ -95,7 +96,7 @@ def check_wave(study: Study, wave: str) -> str:
     if wave not in study.config.waves:
         listed = ", ".join(study.config.waves)
         raise FieldkitError(f"unknown wave {wave!r}", f"choose one of: {listed}")
-    return wave
+    return check_safe_name(wave, "wave")  # it becomes part of recording file names
 
 
 def next_wave(study: Study, participant: Participant) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import shutil
@@ -14,11 +15,17 @@ from typing import Any
 
 import sqlite_utils
 
-from fieldkit.config import DEFAULT_SCHEDULE, StudyConfig, default_config, load_config, write_config
+from fieldkit.config import (
+    DEFAULT_SCHEDULE,
+    StudyConfig,
+    config_to_toml,
+    default_config,
+    load_config,
+)
 from fieldkit.core.schedule import Schedule, load_schedule
 from fieldkit.errors import FieldkitError, NotAStudyError
 from fieldkit.paths import StudyPaths, shipped_schedule
-from fieldkit.store.db import open_database, transaction
+from fieldkit.store.db import create_database, failure_message, open_database, transaction
 from fieldkit.store.repo import AuditLog
 
 
@@ -85,6 +92,13 @@ class Study:
         return self.paths.absolute(self.config.schedule)
 
 
+def explain_failure(exc: BaseException, study_root: Path) -> FieldkitError | None:
+    """What a database or file-system error met while working on the study means, as the one
+    line the CLI prints or the app notifies (disk full, read-only, busy, damaged …); None for an
+    error that is a bug."""
+    return failure_message(exc, StudyPaths(study_root).database)
+
+
 def open_study(root: Path, actor: str | None = None) -> Study:
     """Open the study in `root`, or say clearly that it is not one."""
     paths = StudyPaths(root)
@@ -105,20 +119,52 @@ def open_study(root: Path, actor: str | None = None) -> Study:
 
 
 def init_study(root: Path, title: str | None = None, actor: str | None = None) -> Study:
-    """Create a study folder: study.toml, database, audio/ and the shipped schedule."""
+    """Create a study folder: study.toml, database, audio/ and the shipped schedule.
+
+    All or nothing: if any step fails (a full disk, say), what this call made is removed again,
+    so a second `fieldkit init` can start afresh."""
     paths = StudyPaths(root)
     if paths.config.exists() or paths.database.exists():
         raise FieldkitError(f"{root} already holds a study", "choose an empty or new folder")
     if root.exists() and not root.is_dir():
         raise FieldkitError(f"{root} is a file, not a folder", "choose another path")
-    root.mkdir(parents=True, exist_ok=True)
-    config = default_config(title or root.resolve().name)
-    paths.audio.mkdir(exist_ok=True)
-    paths.schedules.mkdir(exist_ok=True)
-    shutil.copyfile(shipped_schedule(DEFAULT_SCHEDULE), paths.schedules / DEFAULT_SCHEDULE)
-    open_database(paths.database, create=True).conn.close()
-    write_config(paths.config, config)
-    study = Study(paths=paths, config=config, actor=actor or default_actor())
-    with study.transaction():
-        study.audit("study created", title=config.title)
+    made: list[Path] = []  # undone in reverse order on failure
+    study: Study | None = None
+    try:
+        for folder in (root, paths.audio, paths.schedules):
+            if not folder.exists():
+                folder.mkdir(parents=True)
+                made.append(folder)
+        config = default_config(title or root.resolve().name)
+        schedule = paths.schedules / DEFAULT_SCHEDULE
+        if not schedule.exists():  # a schedule already there is the user's: kept as it is
+            made.append(schedule)
+            shutil.copyfile(shipped_schedule(DEFAULT_SCHEDULE), schedule)
+        create_database(paths.database)  # refuses to replace a database made meanwhile
+        made.extend([paths.database, *_database_sidecars(paths.database)])
+        with paths.config.open("x", encoding="utf-8") as out:  # "x": never replace a study.toml
+            made.append(paths.config)
+            out.write(config_to_toml(config))
+        study = Study(paths=paths, config=config, actor=actor or default_actor())
+        with study.transaction():
+            study.audit("study created", title=config.title)
+    except BaseException:
+        if study is not None:
+            study.close()
+        _remove(made)
+        raise
     return study
+
+
+def _database_sidecars(database: Path) -> list[Path]:
+    return [database.with_name(database.name + suffix) for suffix in ("-wal", "-shm")]
+
+
+def _remove(made: list[Path]) -> None:
+    """Take back what a failed init made (newest first), leaving anything else alone."""
+    for path in reversed(made):
+        with contextlib.suppress(OSError):
+            if path.is_dir():
+                path.rmdir()  # only if empty: never a folder with something of the user's in it
+            else:
+                path.unlink(missing_ok=True)

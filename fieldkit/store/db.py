@@ -1,8 +1,17 @@
-"""Open a study database: WAL, foreign keys, busy timeout, migrations applied."""
+"""Open a study database: WAL, foreign keys, busy timeout, migrations applied under the write lock.
+
+Only `fieldkit init` creates a database (`create_database`). Opening refuses a file that is not a
+fieldkit database (empty, not SQLite, or another program's SQLite file) and leaves it exactly as it
+was. Every SQLite failure a user can meet (full disk, read-only study, locked, damaged) becomes one
+clear FieldkitError in `database_error`.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,25 +19,167 @@ from pathlib import Path
 import sqlite_utils
 
 from fieldkit.errors import FieldkitError
+from fieldkit.storage import (
+    disk_full_error,
+    is_nearly_full,
+    is_read_only_mount,
+    os_error,
+    read_only_error,
+)
 from fieldkit.store.migrations import MIGRATIONS
+
+# Written into the database header at init ("FKDB"): this file is a fieldkit study database.
+APPLICATION_ID = 0x464B4442
+BUSY_TIMEOUT_S = 10.0
+# Studies made before APPLICATION_ID existed are recognised by the first migration's tables.
+FOUNDATION_TABLES = frozenset(
+    {"participants", "interviews", "interview_events", "recordings", "audit_log"}
+)
+
+
+class StudyDatabaseError(FieldkitError):
+    """The study database cannot be opened, read or written."""
+
+
+class NotAFieldkitDatabaseError(StudyDatabaseError):
+    """fieldkit.db is empty, not SQLite, or another program's database."""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The one place a connection is made: autocommit (transactions are explicit), usable from the
+    thread that owns the Study's thread-local slot, waiting up to BUSY_TIMEOUT_S for a lock."""
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
+    )
+    conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
 
 
 def open_database(path: Path, create: bool = False) -> sqlite_utils.Database:
-    """One connection for the calling thread. Apply pending migrations."""
-    if not create and not path.exists():
-        raise FieldkitError(f"the study database {path} is missing", "run `fieldkit init` again")
+    """One connection for the calling thread, with pending migrations applied.
+
+    `create=True` (fieldkit init only) makes the database first when there is none.
+    """
+    if create and not path.exists():
+        create_database(path)
+    if not path.is_file():
+        raise StudyDatabaseError(
+            f"the study database {path} is missing", "restore it from a backup"
+        )
     try:
-        conn = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
-    except sqlite3.DatabaseError as exc:
-        raise FieldkitError(
-            f"cannot open the study database {path}: {exc}", "restore it from a backup"
-        ) from None
-    db = sqlite_utils.Database(conn)
-    migrate(db)
+        conn = connect(path)
+    except sqlite3.Error as exc:
+        raise database_error(exc, path) from None
+    try:
+        check_fieldkit_database(conn, path)
+        ensure_wal(conn)
+        db = sqlite_utils.Database(conn)
+        migrate(db)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise database_error(exc, path) from None
+    except BaseException:
+        conn.close()
+        raise
     return db
+
+
+def create_database(path: Path) -> None:
+    """Make a new, fully migrated study database at `path`, which must not exist.
+
+    Built under a private name and linked into place when complete, so no other process ever
+    sees a half-made database, and an existing file is never replaced."""
+    building = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        conn = connect(building)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # our private file: nobody to race with
+            conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            migrate(sqlite_utils.Database(conn))
+        finally:
+            conn.close()  # checkpoints the WAL into the file and removes it
+        _link_into_place(building, path)
+    except sqlite3.Error as exc:
+        raise database_error(exc, path) from None
+    finally:
+        for leftover in (building, *_sidecars(building)):
+            leftover.unlink(missing_ok=True)
+
+
+def _link_into_place(building: Path, path: Path) -> None:
+    try:
+        os.link(building, path)  # fails if path exists: an existing study is never replaced
+    except FileExistsError:
+        raise StudyDatabaseError(
+            f"{path} already exists", "choose an empty or new folder"
+        ) from None
+    except OSError:  # a file system without hard links (FAT on a USB stick)
+        if path.exists():
+            raise StudyDatabaseError(
+                f"{path} already exists", "choose an empty or new folder"
+            ) from None
+        os.replace(building, path)
+
+
+def _sidecars(path: Path) -> tuple[Path, Path]:
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def check_fieldkit_database(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse anything but a fieldkit database, reading only (nothing is written to the file).
+
+    fieldkit databases carry APPLICATION_ID; those made before it existed have a schema version
+    and the first migration's tables (`migrate` then writes the mark)."""
+    wal = _sidecars(path)[0]
+    if path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0):
+        raise _not_fieldkit(path, "it is empty: 0 bytes")
+    try:
+        application_id = _pragma(conn, "application_id")
+        version = _pragma(conn, "user_version")
+    except sqlite3.DatabaseError as exc:
+        if _primary_code(exc) == sqlite3.SQLITE_NOTADB:
+            raise _not_fieldkit(path, "it is not an SQLite file") from None
+        raise
+    if application_id == APPLICATION_ID:
+        return
+    if application_id == 0 and version > 0 and _table_names(conn) >= FOUNDATION_TABLES:
+        return  # a study made before the mark existed
+    raise _not_fieldkit(path, "it is another program's SQLite file")
+
+
+def _not_fieldkit(path: Path, why: str) -> NotAFieldkitDatabaseError:
+    return NotAFieldkitDatabaseError(
+        f"{path} is not a fieldkit database; to start a new study use fieldkit init "
+        f"({why}; the file was left as it is)",
+        "if it held your study, restore fieldkit.db from a backup",
+    )
+
+
+def _pragma(conn: sqlite3.Connection, name: str) -> int:
+    return int(conn.execute(f"PRAGMA {name}").fetchone()[0])
+
+
+def _table_names(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def ensure_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode (it persists in the file, so usually it already is).
+
+    Switching needs a moment of exclusive access, and SQLite answers "database is locked" at once
+    rather than waiting, so a second process opening at the same moment retries here."""
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.02)
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
@@ -36,16 +187,40 @@ def schema_version(db: sqlite_utils.Database) -> int:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Apply numbered migrations in order; each in its own transaction, recorded in user_version."""
-    current = schema_version(db)
-    if current > len(MIGRATIONS):
-        raise FieldkitError(
-            f"this study was written by a newer fieldkit (schema {current})", "upgrade fieldkit"
-        )
-    for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+    """Apply the missing numbered migrations, reading `user_version` under the write lock.
+
+    Two processes opening a study at once: the first takes the lock and migrates, the second
+    waits for the lock, then reads the new version and has nothing left to do."""
+    target = len(MIGRATIONS)
+    if _check_version(schema_version(db)) < target:
         with transaction(db):
-            migration(db)
-            db.execute(f"PRAGMA user_version = {number}")
+            current = _check_version(schema_version(db))
+            if current < target:  # else another process migrated while we waited for the lock
+                for migration in MIGRATIONS[current:]:
+                    migration(db)
+                db.execute(f"PRAGMA user_version = {target}")
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    if _pragma(db.conn, "application_id") != APPLICATION_ID:
+        _mark_as_fieldkit(db)
+
+
+def _check_version(version: int) -> int:
+    if version > len(MIGRATIONS):
+        raise StudyDatabaseError(
+            f"this study was written by a newer fieldkit (schema {version})", "upgrade fieldkit"
+        )
+    return version
+
+
+def _mark_as_fieldkit(db: sqlite_utils.Database) -> None:
+    """Write the mark into a study made before it existed; a read-only study stays unmarked
+    (it is still recognised by its tables) rather than refusing to open for reading."""
+    try:
+        with transaction(db):
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    except sqlite3.OperationalError as exc:
+        if _primary_code(exc) != sqlite3.SQLITE_READONLY:
+            raise
 
 
 @contextmanager
@@ -59,6 +234,84 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     try:
         yield db
     except BaseException:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+# -- what a failure means ----------------------------------------------------------------------
+
+
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return _primary_code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def database_file(db: sqlite_utils.Database) -> Path | None:
+    """The file behind a connection (None for an in-memory database)."""
+    try:
+        for _, name, file in db.conn.execute("PRAGMA database_list"):
+            if name == "main" and file:
+                return Path(file)
+    except sqlite3.Error:
+        pass
+    return None
+
+
+def failure_message(exc: BaseException, path: Path) -> FieldkitError | None:
+    """A SQLite or OS error met while working on the study whose database is `path`, as one
+    FieldkitError; None for anything else (a bug, which should show its traceback)."""
+    if isinstance(exc, FieldkitError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        return database_error(exc, path)
+    if isinstance(exc, OSError):
+        return os_error(exc, path.parent)
+    return None
+
+
+def database_error(exc: sqlite3.Error, path: Path) -> FieldkitError:
+    """The one place a SQLite failure becomes a message: what happened, and what to do."""
+    folder = path.parent
+    code = _primary_code(exc)
+    if code == sqlite3.SQLITE_FULL:
+        return disk_full_error(folder)
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR):
+        # SQLite says "unable to open" or "disk I/O error" for a full disk or a read-only
+        # folder too (it cannot create its -wal/-shm files there): look at the disk to tell.
+        if is_read_only_mount(folder) or code == sqlite3.SQLITE_READONLY:
+            return read_only_error(folder, path)
+        if is_nearly_full(folder):
+            return disk_full_error(folder)
+        if code == sqlite3.SQLITE_CANTOPEN:
+            if not folder.is_dir():
+                return StudyDatabaseError(
+                    f"the study folder {folder} is gone", "check the disk is still connected"
+                )
+            if not os.access(folder, os.W_OK | os.X_OK) or not os.access(path, os.R_OK | os.W_OK):
+                return read_only_error(folder, path)
+        return StudyDatabaseError(
+            f"the study database {path} could not be read or written ({exc})",
+            "check the disk is still connected and working, and try again; nothing was changed",
+        )
+    if _is_busy(exc):
+        return StudyDatabaseError(
+            "the study database is busy: another fieldkit (the app, the transcription worker or "
+            "a second terminal) is holding it",
+            "wait for it to finish and try again; nothing was changed",
+        )
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return StudyDatabaseError(
+            f"the study database {path} is damaged ({exc})",
+            "restore fieldkit.db from a backup (the recordings in audio/ are separate files)",
+        )
+    return StudyDatabaseError(
+        f"the study database could not be written ({exc})",
+        "nothing was changed; check the disk and that no other program holds the study, "
+        "and try again",
+    )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 from textual.screen import Screen
 
 from fieldkit.errors import FieldkitError
-from fieldkit.services.study import Study
+from fieldkit.services.study import Study, explain_failure
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -43,12 +43,8 @@ class FieldkitScreen(Screen[None]):
             yield
         except FieldkitError as exc:
             self.notify(exc.one_line(), severity="error", timeout=8)
-        except sqlite3.DatabaseError as exc:  # a full disk must not take the interview down
-            self.notify(
-                f"The study database could not be written ({exc}). Free some disk space; "
-                "nothing was changed.",
-                severity="error",
-                timeout=12,
-            )
-        except OSError as exc:
-            self.notify(f"{exc.strerror or exc}. Nothing more was written.", severity="error")
+        except (sqlite3.Error, OSError) as exc:  # a full disk must not take the interview down
+            explained = explain_failure(exc, self.study.root)
+            if explained is None:
+                raise
+            self.notify(explained.one_line(), severity="error", timeout=12)
