@@ -77,7 +77,6 @@ class StudyConfig:
     recording: RecordingSettings = field(default_factory=RecordingSettings)
     transcription: TranscriptionSettings = field(default_factory=TranscriptionSettings)
     approval: ApprovalSettings = field(default_factory=ApprovalSettings)
-    interviewers: tuple[str, ...] = ()  # [study] interviewers: names the methods paragraph gives
     # Anything later issues add (approval policy, de-identification) rides along untouched.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -107,7 +106,6 @@ def config_to_toml(config: StudyConfig) -> str:
             "interviewers": list(config.interviewers),
             "participant_id_template": config.id_template,
             "schedule": config.schedule,
-            **({"interviewers": list(config.interviewers)} if config.interviewers else {}),
         },
         "roles": dict(config.role_labels),
         "guard": {"terms": list(config.guarded_terms)},
@@ -220,7 +218,6 @@ def _parse(raw: dict[str, Any], path: Path) -> StudyConfig:
         recording=_recording(reader),
         transcription=_transcription(reader),
         approval=_approval(reader),
-        interviewers=reader.strings(study, "study.interviewers", ()),
         extra={k: v for k, v in raw.items() if k not in known},
     )
 

@@ -179,7 +179,7 @@ def test_the_methods_name_interviewers_from_the_study_settings(cli: CliRun, stud
     path = study.root / "study.toml"
     text = path.read_text(encoding="utf-8")
     path.write_text(
-        text.replace("[study]\n", '[study]\ninterviewers = ["Jo Bloggs", "Sam Lee"]\n', 1),
+        text.replace("interviewers = []", 'interviewers = ["Jo Bloggs", "Sam Lee"]', 1),
         encoding="utf-8",
     )
     data = report(cli, study)
@@ -187,6 +187,6 @@ def test_the_methods_name_interviewers_from_the_study_settings(cli: CliRun, stud
     assert data["interviewers"] == ["Jo Bloggs", "Sam Lee"]
 
     path.write_text(
-        text.replace("[study]\n", '[study]\ninterviewers = ["Jo Bloggs"]\n', 1), encoding="utf-8"
+        text.replace("interviewers = []", 'interviewers = ["Jo Bloggs"]', 1), encoding="utf-8"
     )
     assert "conducted by Jo Bloggs on 2025-03-03" in report(cli, study)["methods"]
