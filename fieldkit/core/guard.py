@@ -26,12 +26,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-from fieldkit.core.models import Speaker
-
-if TYPE_CHECKING:  # schedule.py imports this module at run time; avoid the cycle
-    from fieldkit.core.schedule import GuardedTerm
+from fieldkit.core.models import GuardedTerm, Speaker
 
 HYPHENS = "-\u2010\u2011"  # hyphen-minus, hyphen, non-breaking hyphen (not dashes: "recovery – so")
 _JOINER = r"[\s\-\u2010\u2011]+"  # what may separate the words of a multi-word form

@@ -19,6 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from fieldkit.core.guard import TermMatcher
+from fieldkit.core.models import GuardedTerm as GuardedTerm  # re-exported for older imports
 from fieldkit.errors import ScheduleError
 
 _STR = "tag:yaml.org,2002:str"
@@ -35,15 +36,6 @@ FOLLOW_UP_KEYS = ("id", "text")
 TOPIC_KEYS = ("id", "title", "target_minutes", "instructions", "questions")
 QUESTION_KEYS = ("id", "text", "instructions", "probes", "requires")
 PROBE_KEYS = ("id", "text", "requires")
-
-
-@dataclass(frozen=True)
-class GuardedTerm:
-    term: str
-    forms: tuple[str, ...]
-    follow_up_id: str
-    follow_up: str
-    line: int = 0
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from fieldkit.core.guard import (
     format_clock,
     looks_like_follow_up,
 )
-from fieldkit.core.models import Speaker
-from fieldkit.core.schedule import GuardedTerm
+from fieldkit.core.models import GuardedTerm, Speaker
 
 RECOVERY = GuardedTerm(
     term="recovery",

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 from fieldkit.core.guard import GuardEvent, GuardEventKind, GuardTracker
-from fieldkit.core.models import Speaker
-from fieldkit.core.schedule import GuardedTerm
+from fieldkit.core.models import GuardedTerm, Speaker
 from fieldkit.services.live_guard import (
     ENGINE_RATE,
     LiveGuard,
