@@ -15,7 +15,11 @@ Matching rules (shared by the schedule lint, the live guard and the transcript a
   compound so reports show what was actually said;
 - possessives and curly apostrophes are tolerated ("recovery's", "recovery’s"), because an
   apostrophe is not a word character;
-- a multi-word form ("peer support") matches across any run of spaces or hyphens.
+- a multi-word form ("peer support") matches across any run of spaces or hyphens;
+- both the forms and the text are folded first (`fieldkit.core.folding`): soft hyphens and other
+  invisible characters go, full-width letters become plain ones, every dash is "-" and every
+  apostrophe "'", accents are dropped. So "re\u00adcovery" (with a soft hyphen) and full-width
+  "ｒｅｃｏｖｅｒｙ" are "recovery". Offsets still point into the text as given.
 
 Pure domain code: standard library only.
 """
@@ -27,10 +31,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from fieldkit.core.folding import fold, fold_text
 from fieldkit.core.models import GuardedTerm, Speaker
 
-HYPHENS = "-\u2010\u2011"  # hyphen-minus, hyphen, non-breaking hyphen (not dashes: "recovery – so")
-_JOINER = r"[\s\-\u2010\u2011]+"  # what may separate the words of a multi-word form
+HYPHENS = "-"  # folded text spells every hyphen and dash so; a compound has no space around it
+_JOINER = r"[\s\-]+"  # what may separate the words of a multi-word form
 CONTEXT_WORDS = 6  # words either side of a use shown as its context
 FOLLOW_UP_JOIN_SECONDS = 15.0  # live chunks of one interviewer question are read together
 
@@ -205,7 +210,8 @@ class TermMatcher:
     def __init__(self, terms: Sequence[GuardedTerm]) -> None:
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
         for guarded in terms:
-            forms = {f.strip().casefold() for f in (guarded.term, *guarded.forms) if f.strip()}
+            spelled = (fold_text(f).strip().casefold() for f in (guarded.term, *guarded.forms))
+            forms = {f for f in spelled if f}
             if not forms:
                 continue
             # Longest first, so "recovery oriented" wins over "recovery" at the same place.
@@ -214,16 +220,20 @@ class TermMatcher:
             self._patterns.append((guarded.term, pattern))
 
     def find(self, text: str) -> list[TermMatch]:
+        """Every use, with offsets into `text`; the form is as folded ("recovery", not
+        "re\u00adcovery")."""
+        folded = fold(text)
         matches: list[TermMatch] = []
         for term, pattern in self._patterns:
             seen: set[tuple[int, int]] = set()
-            for found in pattern.finditer(text):
-                span = _widen_to_compound(text, found.start(), found.end())
+            for found in pattern.finditer(folded.text):
+                span = _widen_to_compound(folded.text, found.start(), found.end())
                 if span in seen:  # two forms inside one compound: one use
                     continue
                 seen.add(span)
-                form = text[span[0] : span[1]].lower()
-                matches.append(TermMatch(term=term, form=form, start=span[0], end=span[1]))
+                form = folded.text[span[0] : span[1]].lower()
+                start, end = folded.span_in_original(*span)
+                matches.append(TermMatch(term=term, form=form, start=start, end=end))
         return sorted(matches, key=lambda m: (m.start, m.term))
 
 

@@ -43,11 +43,11 @@ def forms_found(text: str, *terms: GuardedTerm) -> list[str]:
         ("a recovery-oriented unit", ["recovery-oriented"]),
         ("a Recovery-Focused team", ["recovery-focused"]),  # compound not listed: still caught
         ("non-recovery approaches", ["non-recovery"]),
-        ("the recovery‑oriented (non-breaking hyphen) ward", ["recovery‑oriented"]),
+        ("the recovery‑oriented (non-breaking hyphen) ward", ["recovery-oriented"]),
         ("recovery's place", ["recovery"]),
         ("recovery’s place", ["recovery"]),
         ("“recovery”, they said", ["recovery"]),
-        ("recovery – so what now", ["recovery"]),  # an en dash is punctuation, not a compound
+        ("recovery – so what now", ["recovery"]),  # a spaced dash is punctuation, not a compound
     ],
 )
 def test_matcher_catches_forms_compounds_case_and_apostrophes(
