@@ -108,8 +108,8 @@ def test_format_clock() -> None:
     [
         ("You mentioned recovery — what does recovery mean to you?", True),
         ("So what does recovering mean for you", True),  # question opener, inflected form
-        ("You said recovering. Can you tell me more about that?", False),  # question lacks term
-        ("You mentioned it earlier, what does that mean to you?", True),  # shares probe words
+        ("You said recovering. Can you tell me more about that?", True),  # "that" points back
+        ("You mentioned it earlier, what does that mean to you?", False),  # never says the term
         ("Recovery, right.", False),
         ("Let's move on to the next topic.", False),
     ],
