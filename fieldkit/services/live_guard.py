@@ -37,6 +37,10 @@ ENGINE_RATE = 16000
 CHUNK_S = 5.0
 OVERLAP_S = 1.0
 MAX_WAITING_CHUNKS = 2  # beyond this the guard is behind: drop the oldest chunk
+ONE_SIGNAL_MESSAGE = (
+    "live guard: both channels carry the same sound (one microphone?), so it cannot tell who "
+    "speaks: terms are noted, never raised or warned about"
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class LiveGuard:
         self._waiting = 0
         self._heard = [_Heard(), _Heard()]
         self._skipped_s = 0.0
+        self._one_signal = False  # both channels carry one signal: nobody can be told apart
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read_results, daemon=True)
         self._writer = threading.Thread(target=self._write_jobs, daemon=True)
@@ -133,13 +138,22 @@ class LiveGuard:
         # The next chunk starts here and hears whole what this one cuts off at its end.
         judge_until = float("inf") if last else self.offset_s + self._buffer_start
         mono16k = _to_engine_rate(audio, self.samplerate)
-        channels = [mono16k[:, c] if _has_own_speech(mono16k, c) else None for c in range(2)]
+        if not self._one_signal and _same_signal(mono16k):
+            self._one_signal = True
+            self._set_status(LiveStatus(self.status.state, ONE_SIGNAL_MESSAGE))
+        if self._one_signal:  # one microphone on both channels: listen once, to the louder
+            louder = int(np.argmax(np.square(mono16k).sum(axis=0)))
+            channels = [mono16k[:, louder], None]
+        else:
+            channels = [mono16k[:, c] if _has_own_speech(mono16k, c) else None for c in range(2)]
         with self._lock:
             if self._jobs.qsize() >= MAX_WAITING_CHUNKS:  # not counting the one in the engine
                 self._drop_oldest()
             chunk_id = self._next_chunk
             self._next_chunk += 1
-            self._chunks[chunk_id] = _Chunk(self.offset_s + start, mono16k, judge_until)
+            self._chunks[chunk_id] = _Chunk(
+                self.offset_s + start, mono16k, judge_until, self._one_signal
+            )
             self._waiting += 1
         self._jobs.put((chunk_id, self.offset_s + start, channels))
 
@@ -178,7 +192,8 @@ class LiveGuard:
                 return
             kind, payload = message
             if kind == "ready":
-                self._set_status(LiveStatus("listening", "live guard: listening"))
+                message = ONE_SIGNAL_MESSAGE if self._one_signal else "live guard: listening"
+                self._set_status(LiveStatus("listening", message))
             elif kind == "failed":
                 self._set_status(LiveStatus("failed", f"live guard stopped: {payload}"))
             elif kind == "words":
@@ -199,6 +214,9 @@ class LiveGuard:
             fresh, self._heard[channel] = _words_to_judge(
                 raw_words, self._heard[channel], chunk.judge_until
             )
+            if chunk.one_signal:  # who said it is unknown: a mention, never a raise or a breach
+                own += [Word(s, e, text, p, Speaker.UNKNOWN) for s, e, text, p in fresh]
+                continue
             own += [
                 Word(s, e, text, p, self.speakers[channel])
                 for s, e, text, p in fresh
@@ -256,6 +274,7 @@ class _Chunk:
     start_at: float  # seconds of the recording (offset included)
     audio: np.ndarray  # (frames, 2) at ENGINE_RATE
     judge_until: float  # words starting from here on are left to the next chunk
+    one_signal: bool = False  # both channels carried one signal: its words have no speaker
 
 
 RawWord = tuple[float, float, str, float]  # (start, end, text, probability) from the engine
@@ -313,6 +332,13 @@ def _to_engine_rate(audio: np.ndarray, samplerate: int) -> np.ndarray:
     return np.stack([np.interp(target, source, audio[:, c]) for c in range(2)], axis=1).astype(
         np.float32
     )
+
+
+def _same_signal(audio: np.ndarray) -> bool:
+    """Both channels carry one signal (a mono microphone recorded as two channels)."""
+    from fieldkit.transcribe.speakers import DEFAULT_HOP_S, channel_energy, same_signal
+
+    return same_signal(channel_energy(audio, ENGINE_RATE, DEFAULT_HOP_S), DEFAULT_HOP_S)
 
 
 def _has_own_speech(audio: np.ndarray, channel: int) -> bool:

@@ -142,3 +142,49 @@ def test_the_real_engine_raises_a_term_said_across_a_chunk_edge(tmp_path: Path) 
         near = [e for e in heard if start < e.at < start + 2.5]
         assert len(near) == 1, (start, [(e.kind.value, e.at) for e in heard])
     assert guard.status.state == "stopped"
+
+
+# -- one microphone on both channels ----------------------------------------------------------
+
+
+def feed_seconds(guard: LiveGuard, audio: np.ndarray) -> None:
+    block = int(0.1 * ENGINE_RATE)
+    for first in range(0, len(audio), block):
+        guard.feed(audio[first : first + block], first / ENGINE_RATE)
+
+
+def test_one_signal_on_both_channels_is_listened_to_once_and_attributed_to_nobody() -> None:
+    """A mono microphone recorded as two channels: every word would look like the
+    interviewer's (the first of two equal channels), so each participant's use of a term
+    would be a false breach warning."""
+    events: list[GuardEvent] = []
+    statuses: list[str] = []
+    guard = LiveGuard(
+        GuardTracker([RECOVERY]),
+        bundled_model_dir(),
+        ("interviewer", "participant"),
+        ENGINE_RATE,
+        on_event=events.append,
+        on_status=lambda status: statuses.append(status.message),
+    )  # not started: the chunks stay in the queue, the engine's answers are played in by hand
+    voice = chunk_audio(0.0, 5.2, 1)[:, 1]
+    feed_seconds(guard, np.stack([voice, voice * 0.7], axis=1))
+    chunk_id, _, channels = guard._jobs.get_nowait()
+    assert channels[0] is not None and channels[1] is None  # the model hears it once
+    assert any("cannot tell who speaks" in message for message in statuses)
+    guard._judge(chunk_id, [[(1.0, 1.6, "recovery", 0.9)], []])
+    assert [(e.kind, e.speaker) for e in events] == [(GuardEventKind.MENTION, Speaker.UNKNOWN)]
+    assert guard.tracker.state("recovery").value == "locked"
+
+
+def test_two_people_on_two_microphones_are_still_told_apart() -> None:
+    guard = LiveGuard(
+        GuardTracker([RECOVERY]), bundled_model_dir(), ("interviewer", "participant"), ENGINE_RATE
+    )
+    interviewer, participant = chunk_audio(0.0, 5.2, 0), chunk_audio(0.0, 5.2, 1)
+    half = len(interviewer) // 2
+    audio = np.concatenate([interviewer[:half], participant[half:]])
+    feed_seconds(guard, audio)
+    _, _, channels = guard._jobs.get_nowait()
+    assert channels[0] is not None and channels[1] is not None
+    assert not guard._one_signal
