@@ -112,3 +112,12 @@ def test_a_real_two_channel_interview_is_not_taken_for_one_signal(
     result = transcribed_interview.result
     assert not result.identical_channels
     assert {s.speaker for s in result.segments} >= {Speaker.INTERVIEWER, Speaker.PARTICIPANT}
+
+
+def test_real_speech_one_voice_per_channel_is_not_the_same_signal(shared_testdata: Path) -> None:
+    from fieldkit.transcribe.engine import load_audio
+
+    audio = load_audio(shared_testdata / "stereo_diarization.wav")
+    assert not same_signal(energy_of(*audio.channels))
+    speech = load_audio(shared_testdata / "jfk.flac").mix
+    assert same_signal(energy_of(speech, speech * 0.5))
