@@ -33,7 +33,8 @@ from fieldkit.core.guard import (
     format_clock,
     looks_like_follow_up,
 )
-from fieldkit.core.models import GuardedTerm, Segment, Speaker
+from fieldkit.core.models import Segment, Speaker
+from fieldkit.core.schedule import GuardedTerm
 
 AGREE_SECONDS = 15.0
 

@@ -31,7 +31,3 @@ def test_guarded_term_is_a_plain_model() -> None:
 
 def test_the_guard_does_not_import_the_schedule() -> None:
     assert "fieldkit.core.schedule" not in imported_modules(CORE / "guard.py")
-
-
-def test_the_audit_takes_guarded_terms_from_the_models() -> None:
-    assert "fieldkit.core.schedule" not in imported_modules(CORE / "audit.py")
