@@ -11,8 +11,9 @@ Decisions (documented in the README):
   participant raised the term *and* before any use whose speaker is unknown — an unlabelled use
   might have been the participant's, and the audit never claims a breach it cannot show.
 - The follow-up counts as asked when, after the raise, an interviewer turn (consecutive interviewer
-  segments read together) asks a question using the term, or shares most content words with the
-  follow-up probe (`fieldkit.core.guard.looks_like_follow_up`).
+  segments read together) asks a question that says the term and asks about it: with a cue
+  ("mean", "tell me more", "what is" …) or close to the schedule's follow-up text
+  (`fieldkit.core.guard.looks_like_follow_up`, the rule the live guard uses too).
 - Mono transcripts (no speaker labels): uses are listed, nothing is attributed, no breaches claimed.
 - Live and transcript times of the raise "agree" when within `AGREE_SECONDS` (live chunks and
   key presses lag the words by a few seconds).

@@ -15,7 +15,11 @@ Matching rules (shared by the schedule lint, the live guard and the transcript a
   compound so reports show what was actually said;
 - possessives and curly apostrophes are tolerated ("recovery's", "recovery’s"), because an
   apostrophe is not a word character;
-- a multi-word form ("peer support") matches across any run of spaces or hyphens.
+- a multi-word form ("peer support") matches across any run of spaces or hyphens;
+- both the forms and the text are folded first (`fieldkit.core.folding`): soft hyphens and other
+  invisible characters go, full-width letters become plain ones, every dash is "-" and every
+  apostrophe "'", accents are dropped. So "re\u00adcovery" (with a soft hyphen) and full-width
+  "ｒｅｃｏｖｅｒｙ" are "recovery". Offsets still point into the text as given.
 
 Pure domain code: standard library only.
 """
@@ -26,15 +30,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-from fieldkit.core.models import Speaker
+from fieldkit.core.folding import fold, fold_text
+from fieldkit.core.models import GuardedTerm, Speaker
 
-if TYPE_CHECKING:  # schedule.py imports this module at run time; avoid the cycle
-    from fieldkit.core.schedule import GuardedTerm
-
-HYPHENS = "-\u2010\u2011"  # hyphen-minus, hyphen, non-breaking hyphen (not dashes: "recovery – so")
-_JOINER = r"[\s\-\u2010\u2011]+"  # what may separate the words of a multi-word form
+HYPHENS = "-"  # folded text spells every hyphen and dash so; a compound has no space around it
+_JOINER = r"[\s\-]+"  # what may separate the words of a multi-word form
 CONTEXT_WORDS = 6  # words either side of a use shown as its context
 FOLLOW_UP_JOIN_SECONDS = 15.0  # live chunks of one interviewer question are read together
 
@@ -117,28 +118,38 @@ _STOPWORDS = frozenset(
         "well",
     }
 )
-_QUESTION_OPENERS = (
-    "what",
-    "how",
-    "why",
-    "when",
-    "where",
-    "who",
-    "which",
-    "can",
-    "could",
-    "would",
-    "do",
-    "does",
-    "did",
-    "is",
-    "are",
+# The follow-up rule (see `looks_like_follow_up`). Words are matched on folded, lower-cased text.
+_LEAD_INS = frozenset(
+    {"so", "and", "okay", "ok", "well", "now", "right", "then", "but", "um", "uh"}
+)
+_QUESTION_WORDS = frozenset({"what", "how", "why", "when", "where", "who", "which"})
+_AUXILIARIES = frozenset(
+    {"do", "does", "did", "is", "are", "was", "were", "can", "could", "would", "will", "should"}
+    | {"has", "have", "had", "might", "may"}
+)
+_SUBJECTS = frozenset({"you", "it", "that", "this", "they", "we", "he", "she", "there", "i"})
+_REQUESTS = (  # a question asked as a request, often without a question mark
     "tell me",
     "say more",
     "talk about",
+    "talk me through",
     "describe",
     "explain",
+    "i'd like to hear",
+    "i'd like to know",
+    "i wonder",
+    "help me understand",
 )
+# Cues that the question asks what the term is to the participant, not something else that
+# happens to use the word ("did you recover your bag?").
+_ASKING_ABOUT = re.compile(
+    r"\b(?:mean|means|meaning|meant|tell me more|say more|what is|what's|what does|"
+    r"what would you say|what do you think|what comes to mind|how would you|how do you see|"
+    r"describe|explain|define|in your own words|understand by|look like|looks like)\b"
+)
+# Words by which a question points back at the sentence before it ("… recovery. What does
+# that mean to you?").
+_BACK_REFERENCES = frozenset({"that", "it", "this", "those", "word", "term"})
 
 
 class TermState(StrEnum):
@@ -209,7 +220,8 @@ class TermMatcher:
     def __init__(self, terms: Sequence[GuardedTerm]) -> None:
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
         for guarded in terms:
-            forms = {f.strip().casefold() for f in (guarded.term, *guarded.forms) if f.strip()}
+            spelled = (fold_text(f).strip().casefold() for f in (guarded.term, *guarded.forms))
+            forms = {f for f in spelled if f}
             if not forms:
                 continue
             # Longest first, so "recovery oriented" wins over "recovery" at the same place.
@@ -218,16 +230,20 @@ class TermMatcher:
             self._patterns.append((guarded.term, pattern))
 
     def find(self, text: str) -> list[TermMatch]:
+        """Every use, with offsets into `text`; the form is as folded ("recovery", not
+        "re\u00adcovery")."""
+        folded = fold(text)
         matches: list[TermMatch] = []
         for term, pattern in self._patterns:
             seen: set[tuple[int, int]] = set()
-            for found in pattern.finditer(text):
-                span = _widen_to_compound(text, found.start(), found.end())
+            for found in pattern.finditer(folded.text):
+                span = _widen_to_compound(folded.text, found.start(), found.end())
                 if span in seen:  # two forms inside one compound: one use
                     continue
                 seen.add(span)
-                form = text[span[0] : span[1]].lower()
-                matches.append(TermMatch(term=term, form=form, start=span[0], end=span[1]))
+                form = folded.text[span[0] : span[1]].lower()
+                start, end = folded.span_in_original(*span)
+                matches.append(TermMatch(term=term, form=form, start=start, end=end))
         return sorted(matches, key=lambda m: (m.start, m.term))
 
 
@@ -248,38 +264,82 @@ def _content_words(text: str, matcher: TermMatcher, term: str) -> set[str]:
     for match in reversed(matcher.find(text)):
         if match.term == term:
             text = text[: match.start] + f" {term} " + text[match.end :]
-    words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text.lower())
-    return {w.replace("’", "'") for w in words if len(w) > 2 and w not in _STOPWORDS}
+    return {w for w in _words(text) if len(w) > 2 and w not in _STOPWORDS}
 
 
-def _is_question_about(text: str, matcher: TermMatcher, term: str) -> bool:
-    """A sentence that uses the term and reads as a question ("…?" or an opener like "what")."""
-    for sentence in re.findall(r"[^.?!]+[.?!]*", text):
-        if not any(m.term == term for m in matcher.find(sentence)):
+def _words(text: str) -> list[str]:
+    """The words of `text`, folded and lower-cased ("What’s" → "what's")."""
+    return re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", fold_text(text).lower())
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.findall(r"[^.?!]+[.?!]*", text) if s.strip()]
+
+
+def _is_question(sentence: str) -> bool:
+    """Asked, not stated: a question mark, a request ("tell me …"), a question word followed by
+    a verb ("what does …", "how would …") or a verb first ("do you …"). "What you said about
+    it is interesting." is a statement."""
+    if sentence.rstrip().endswith("?"):
+        return True
+    words = _words(sentence)
+    while words and words[0] in _LEAD_INS:
+        words = words[1:]
+    if not words:
+        return False
+    opening = " ".join(words)
+    if any(opening == r or opening.startswith(r + " ") for r in _REQUESTS):
+        return True
+    first, second = words[0], words[1] if len(words) > 1 else ""
+    if first in _QUESTION_WORDS or first.split("'")[0] in _QUESTION_WORDS:
+        return second in _AUXILIARIES or "'" in first  # "what does", "what's"
+    return first in _AUXILIARIES and second in _SUBJECTS
+
+
+def _close_to_probe(text: str, guarded: GuardedTerm, matcher: TermMatcher) -> bool:
+    """Shares most (≥ 60 %) of the follow-up probe's content words besides the term itself."""
+    probe_words = _content_words(guarded.follow_up, matcher, guarded.term) - {guarded.term}
+    if not probe_words:
+        return False
+    shared = probe_words & _content_words(text, matcher, guarded.term)
+    return len(shared) >= -(-len(probe_words) * 3 // 5)  # ceil(60 %)
+
+
+def looks_like_follow_up(text: str, guarded: GuardedTerm, matcher: TermMatcher) -> bool:
+    """Does this interviewer turn ask the follow-up probe for `guarded`?
+
+    Only a question counts (see `_is_question`), and only one that
+    1. says the term, in any listed form — in the question itself, or in the sentence just
+       before it when the question points back at it ("You said recovery. What does that mean to
+       you?"); a question that never says the term ("… the garden. What does that mean to you?")
+       does not count, however close to the probe; and
+    2. asks about it: it has a cue such as "mean", "tell me more", "what is", "describe", or it
+       is close to the schedule's follow-up text (most of the probe's other content words).
+    So "Did you recover your bag?" (no cue, not like the probe) and "What you said about
+    recovery is interesting." (not a question) do not count.
+    """
+    sentences = _sentences(fold_text(text))
+    for index, sentence in enumerate(sentences):
+        if not _is_question(sentence):
             continue
-        stripped = sentence.strip().lower()
-        if stripped.endswith("?") or stripped.startswith(_QUESTION_OPENERS):
+        asked = sentence
+        if not _says(sentence, matcher, guarded.term):
+            before = sentences[index - 1] if index else ""
+            if not (_says(before, matcher, guarded.term) and _points_back(sentence)):
+                continue
+            asked = f"{before} {sentence}"
+        cue = _ASKING_ABOUT.search(" ".join(_words(sentence)))
+        if cue or _close_to_probe(asked, guarded, matcher):
             return True
     return False
 
 
-def looks_like_follow_up(text: str, guarded: GuardedTerm, matcher: TermMatcher) -> bool:
-    """Does this interviewer utterance ask the follow-up probe for `guarded`?
+def _says(sentence: str, matcher: TermMatcher, term: str) -> bool:
+    return any(match.term == term for match in matcher.find(sentence))
 
-    Heuristic (transcripts rarely repeat a probe word for word):
-    1. it asks a question that uses the term ("so what does recovery mean to you?"), or
-    2. it shares most (≥ 60 %, at least two) of the follow-up probe's content words, with any form
-       of the term counting as the term — this catches the probe even when speech recognition
-       garbled the term itself ("you mentioned … what does that mean to you").
-    """
-    if _is_question_about(text, matcher, guarded.term):
-        return True
-    probe_words = _content_words(guarded.follow_up, matcher, guarded.term)
-    if not probe_words:
-        return False
-    shared = probe_words & _content_words(text, matcher, guarded.term)
-    needed = max(2, -(-len(probe_words) * 3 // 5))  # ceil(60 %)
-    return len(shared) >= min(needed, len(probe_words))
+
+def _points_back(sentence: str) -> bool:
+    return not _BACK_REFERENCES.isdisjoint(_words(sentence))
 
 
 @dataclass

@@ -42,6 +42,21 @@ class Participant:
 
 
 @dataclass(frozen=True)
+class GuardedTerm:
+    """A word the interviewer must not say before the participant does (see core/guard.py).
+
+    `forms` are the other spellings that count as the term; `follow_up` is the schedule's probe,
+    asked once the participant has raised it. `line` is where the schedule file defines it.
+    """
+
+    term: str
+    forms: tuple[str, ...]
+    follow_up_id: str
+    follow_up: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Word:
     start: float
     end: float

@@ -17,7 +17,9 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from fieldkit.core.folding import fold_text
 from fieldkit.core.guard import TermMatcher
+from fieldkit.core.models import GuardedTerm as GuardedTerm  # re-exported for older imports
 from fieldkit.errors import ScheduleError
 from fieldkit.names import suggest as _suggest
 
@@ -35,15 +37,6 @@ FOLLOW_UP_KEYS = ("id", "text")
 TOPIC_KEYS = ("id", "title", "target_minutes", "instructions", "questions")
 QUESTION_KEYS = ("id", "text", "instructions", "probes", "requires")
 PROBE_KEYS = ("id", "text", "requires")
-
-
-@dataclass(frozen=True)
-class GuardedTerm:
-    term: str
-    forms: tuple[str, ...]
-    follow_up_id: str
-    follow_up: str
-    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,12 +137,19 @@ class _Field:
 
 @dataclass(frozen=True)
 class _Spoken:
-    """A question or probe text the interviewer reads aloud, with the gates in force for it."""
+    """A text the interviewer reads aloud (question, probe or follow-up) and the guarded terms
+    it may say: a question's or probe's gates, a follow-up's own term."""
 
     what: str
     node: Node
     text: str
     gates: frozenset[str]
+    follow_up: bool = False  # a follow-up has no gates to add: it can only be reworded
+
+
+def _term_key(text: str) -> str:
+    """How a term or form is compared: folded (soft hyphens, full-width letters) and casefolded."""
+    return fold_text(text).strip().casefold()
 
 
 class _Parser:
@@ -160,7 +160,7 @@ class _Parser:
         self.lines = text.splitlines()
         self.problems: list[Problem] = []
         self.ids: dict[str, int] = {}
-        self.terms: dict[str, GuardedTerm] = {}  # casefolded term → term
+        self.terms: dict[str, GuardedTerm] = {}  # _term_key(term) → term
         self.spoken: list[_Spoken] = []
         self.visited: set[int] = set()
 
@@ -295,7 +295,7 @@ class _Parser:
             if not isinstance(item, ScalarNode) or item.tag != _STR or not item.value.strip():
                 self.problem(item, f"{what} requires: each entry must be a guarded term's name")
                 continue
-            guarded = self.terms.get(item.value.strip().casefold())
+            guarded = self.terms.get(_term_key(item.value))
             if guarded is None:
                 known = ", ".join(t.term for t in self.terms.values()) or "none defined"
                 self.problem(
@@ -343,11 +343,11 @@ class _Parser:
             guarded = self.guarded_term(node)
             if guarded is None:
                 continue
-            key = guarded.term.casefold()
+            key = _term_key(guarded.term)
             if key in self.terms:
                 self.problem(node, f"guarded term '{guarded.term}' is listed twice")
                 continue
-            for form in {f.casefold() for f in (guarded.term, *guarded.forms)}:
+            for form in {_term_key(f) for f in (guarded.term, *guarded.forms)}:
                 other = owner_of_form.setdefault(form, guarded.term)
                 if other != guarded.term:
                     self.problem(
@@ -382,6 +382,15 @@ class _Parser:
         follow_text = self.text(follow.get("text"), f"the follow_up text of {what}")
         if follow_id is None or follow_text is None:
             return None
+        self.spoken.append(
+            _Spoken(
+                f"the follow-up of {what}",
+                follow["text"].value,
+                follow_text,
+                frozenset({term}),
+                follow_up=True,
+            )
+        )
         return GuardedTerm(term, forms, follow_id, follow_text, line=_line(node))
 
     def forms(self, field: _Field | None, what: str) -> tuple[str, ...]:
@@ -464,18 +473,22 @@ class _Parser:
     # -- the guarded-term lint -----------------------------------------------------------
 
     def lint_spoken(self, matcher: TermMatcher) -> None:
-        """Questions and probes may only say a guarded term when gated on it."""
+        """Questions and probes may only say a guarded term when gated on it; a follow-up only
+        its own term (it is asked once that term is raised, while others may still be locked).
+        Matching folds the text first, so a soft hyphen or full-width letters hide nothing."""
         for spoken in self.spoken:
             reported: set[str] = set()  # one problem per term per text
             for match in matcher.find(spoken.text):
                 if match.term in spoken.gates or match.term in reported:
                     continue
                 reported.add(match.term)
-                self.problem(
-                    self.line_of_term(spoken.node, matcher, match.term),
-                    f"{spoken.what} says '{match.form}' (guarded term '{match.term}') but is "
-                    f"not gated on it: add `requires: [{match.term}]` or reword it",
+                said = f"{spoken.what} says '{match.form}' (guarded term '{match.term}')"
+                fix = (
+                    "which may still be locked when it is asked: reword it"
+                    if spoken.follow_up
+                    else f"but is not gated on it: add `requires: [{match.term}]` or reword it"
                 )
+                self.problem(self.line_of_term(spoken.node, matcher, match.term), f"{said} {fix}")
 
     def line_of_term(self, node: Node, matcher: TermMatcher, term: str) -> int:
         """The source line inside a (possibly multi-line) text where the term appears."""

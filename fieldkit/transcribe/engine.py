@@ -5,7 +5,9 @@ are ever loaded, with the Hugging Face hub forced offline, so nothing is downloa
 
 Two-channel recordings: the mixdown is transcribed once (batched), each word is attributed to the
 louder channel, segments are split at speaker changes, and where both people talk at once the two
-channels are transcribed separately so neither voice is lost (see speakers.py).
+channels are transcribed separately so neither voice is lost (see speakers.py). Two channels that
+carry one signal (a mono recorder's file copied to both, one stereo recorder) are transcribed
+once with no speakers: channel energy cannot tell anybody apart there.
 
 Cancellation: `cancel` is checked between segments; a set event raises TranscriptionCancelled
 (a TranscriptionError) and no partial result is returned, so a half transcript is never stored.
@@ -75,6 +77,9 @@ class TranscriptResult:
     channels: int
     model: str
     language: str
+    # Both channels held one signal (e.g. a mono recorder's file copied to both): it was
+    # transcribed once and no speaker is known.
+    identical_channels: bool = False
 
 
 @dataclass(frozen=True)
@@ -346,12 +351,19 @@ def transcribe_recording(
     speaker_map = _checked_channel_map(channel_map)
     model = cached_model(model_dir, options)
     audio = load_audio(Path(path))
+    channels = len(audio.channels)
     report = on_progress or (lambda fraction: None)
+    energy = _channel_energy(audio) if speaker_map is not None and channels == 2 else None
+    identical = energy is not None and speakers.same_signal(energy, HOP_S)
     try:
-        if speaker_map is not None and len(audio.channels) == 2:
-            segments, language = _two_channel(model, audio, speaker_map, options, report, cancel)
+        if speaker_map is not None and energy is not None and not identical:
+            segments, language = _two_channel(
+                model, audio, energy, speaker_map, options, report, cancel
+            )
         else:
-            segments, language = _mixdown(model, audio, options, report, cancel, share=1.0)
+            # One signal on both channels tells nobody apart: transcribe it once, speakers unknown.
+            once = _louder_channel(audio) if identical else audio
+            segments, language = _mixdown(model, once, options, report, cancel, share=1.0)
     except TranscriptionError:
         raise
     except Exception as error:  # the engine's own failures (memory, bad input) become one line
@@ -362,9 +374,10 @@ def transcribe_recording(
     return TranscriptResult(
         segments=tuple(segments),
         duration_s=round(audio.duration_s, 3),
-        channels=len(audio.channels),
+        channels=channels,
         model=_model_name(model_dir),
         language=language,
+        identical_channels=identical,
     )
 
 
@@ -510,18 +523,28 @@ def _shifted(segment: Segment, offset: float) -> Segment:
     )
 
 
+def _channel_energy(audio: _Audio) -> np.ndarray:
+    """(hops, channels) RMS, one channel at a time: stacking them would copy the recording."""
+    return np.concatenate(
+        [speakers.channel_energy(channel, SAMPLERATE, HOP_S) for channel in audio.channels], axis=1
+    )
+
+
+def _louder_channel(audio: _Audio) -> _Audio:
+    """The louder channel alone (not the mix: a copy with inverted polarity would cancel out)."""
+    louder = max(audio.channels, key=lambda samples: float(np.dot(samples, samples)))
+    return _Audio(channels=(louder,), mix=louder)
+
+
 def _two_channel(
     model: WhisperModel,
     audio: _Audio,
+    energy: np.ndarray,
     speaker_map: tuple[Speaker, ...],
     options: EngineOptions,
     report: Callable[[float], None],
     cancel: threading.Event | None,
 ) -> tuple[list[Segment], str]:
-    # one channel at a time: stacking them would copy the whole recording again
-    energy = np.concatenate(
-        [speakers.channel_energy(channel, SAMPLERATE, HOP_S) for channel in audio.channels], axis=1
-    )
     overlaps = speakers.overlap_regions(energy, HOP_S)
     share = MIXDOWN_PROGRESS_SHARE if overlaps else 1.0
     mixed, language = _mixdown(model, audio, options, report, cancel, share)

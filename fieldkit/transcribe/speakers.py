@@ -23,6 +23,11 @@ OWN_SPEECH_MAX_GAP_DB = 9.0
 # ... and above this level relative to the channel's own loud speech (its 99th percentile).
 SPEECH_FLOOR_DB = -30.0
 ABSOLUTE_FLOOR_RMS = 1e-4  # about -80 dBFS: digital silence never counts as speech
+# Two channels hold one signal (a mono recorder's file copied to both, or one stereo recorder)
+# when, wherever anybody speaks, their level difference stays this close to its typical value ...
+SAME_SIGNAL_TOLERANCE_DB = 3.0
+SAME_SIGNAL_MIN_SHARE = 0.9  # ... for at least this share of the speech,
+SAME_SIGNAL_MIN_SPEECH_S = 1.0  # over at least this much speech.
 
 
 def channel_energy(audio: np.ndarray, samplerate: int, hop_s: float = DEFAULT_HOP_S) -> np.ndarray:
@@ -172,6 +177,38 @@ def _true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
     padded = np.concatenate([[False], flags.astype(bool), [False]])
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def same_signal(
+    energy: np.ndarray,
+    hop_s: float = DEFAULT_HOP_S,
+    *,
+    tolerance_db: float = SAME_SIGNAL_TOLERANCE_DB,
+    max_gain_db: float = OWN_SPEECH_MAX_GAP_DB,
+    smooth_s: float = 0.1,
+) -> bool:
+    """Do the two channels carry the same signal, perhaps at different gains?
+
+    Two people on two microphones make the level difference between the channels swing by tens
+    of dB as the turns change; a copied or shared signal keeps it steady. Steady at a gain within
+    `max_gain_db` means both channels look like their own speech all the time, which would be
+    transcribed once per channel. (A steady larger difference is one voice and its quieter
+    bleed: the louder channel gets every word already, nothing is doubled.)
+    """
+    if energy.ndim != 2 or energy.shape[1] != 2 or len(energy) == 0:
+        return False
+    power = _smoothed_power(energy, hop_s, smooth_s)
+    loudest = power.max(axis=1)
+    reference = float(np.percentile(loudest, 99))
+    floor = max(reference * 10 ** (SPEECH_FLOOR_DB / 10), ABSOLUTE_FLOOR_RMS**2)
+    speaking = loudest > floor
+    if speaking.sum() * hop_s < SAME_SIGNAL_MIN_SPEECH_S:
+        return False
+    level_db = 10 * np.log10(np.maximum(power[speaking], 1e-12))
+    difference = level_db[:, 0] - level_db[:, 1]
+    gain = float(np.median(difference))
+    steady = float(np.mean(np.abs(difference - gain) <= tolerance_db))
+    return abs(gain) <= max_gain_db and steady >= SAME_SIGNAL_MIN_SHARE
 
 
 def own_speech_fraction(

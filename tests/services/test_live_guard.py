@@ -9,8 +9,7 @@ import pytest
 import soundfile as sf
 
 from fieldkit.core.guard import GuardTracker
-from fieldkit.core.models import Speaker, Word
-from fieldkit.core.schedule import GuardedTerm
+from fieldkit.core.models import GuardedTerm, Speaker, Word
 from fieldkit.paths import shipped_demo_audio
 from fieldkit.services.live_guard import (
     LiveGuard,
