@@ -134,6 +134,25 @@ def require_ready(study: Study, interview: InterviewRow) -> None:
         raise problem
 
 
+@dataclass(frozen=True)
+class TranscriptChoice:
+    """One of a participant's interviews, as the app offers it for de-identification."""
+
+    interview: InterviewRow
+    state: str  # "approved", "sent to participant" … or "no transcript yet"
+    ready: bool
+
+
+def transcripts_to_deidentify(study: Study, participant_id: str) -> list[TranscriptChoice]:
+    """Every interview of the participant (oldest first), with its transcript's state."""
+    choices = []
+    for interview in Interviews(study.db).for_participant(participant_id):
+        has_text = Transcripts(study.db).revision(interview.id) is not None
+        state = approval_state_of(study, interview.id).value if has_text else "no transcript yet"
+        choices.append(TranscriptChoice(interview, state, ready_for_analysis(study, interview)))
+    return choices
+
+
 def analysis_interviews(study: Study) -> list[InterviewRow]:
     """Every interview whose transcript is ready for analysis, in interview order."""
     return [i for i in Interviews(study.db).all() if ready_for_analysis(study, i)]
