@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -12,19 +13,21 @@ from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Speaker
 from fieldkit.errors import FieldkitError
 from fieldkit.services.deid import (
+    Decision,
     DeidResult,
     DeidReview,
-    accept_all,
+    SuggestionRow,
     add_identifier,
-    decide,
     finish,
     list_identifiers,
     remove_identifier,
     start_review,
 )
+from fieldkit.services.deid_decisions import load_decisions, save_decisions
 from fieldkit.services.study import Study
 
 CONTEXT_CHARS = 40  # characters shown either side of a suggestion
+ANSWERS = {"y": True, "yes": True, "n": False, "no": False}  # from standard input
 
 
 def _interactive() -> bool:
@@ -83,42 +86,112 @@ def identifiers_remove(study: Study, text: str) -> None:
 @click.argument("participant_id", metavar="PID")
 @click.option("--wave", metavar="W", help="Interview wave (default: the latest).")
 @click.option(
-    "--accept-all", "accept_everything", is_flag=True, help="Accept every suggestion unasked."
+    "--accept-all", "accept_everything", is_flag=True, help="Accept every undecided suggestion."
+)
+@click.option(
+    "--decisions",
+    "decisions_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Apply the decisions in FILE (made with --save-decisions).",
+)
+@click.option(
+    "--save-decisions",
+    "save_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the suggestions to FILE to decide in an editor, and stop.",
 )
 @with_study
 def deidentify_command(
-    study: Study, participant_id: str, wave: str | None, accept_everything: bool
+    study: Study,
+    participant_id: str,
+    wave: str | None,
+    accept_everything: bool,
+    decisions_path: Path | None,
+    save_path: Path | None,
 ) -> None:
     """Replace identifiers in an approved transcript with placeholders ([PERSON 1] …).
 
-    Asks about each suggestion (y/n) unless --accept-all. The result is a new revision; the key
-    (placeholder → original) stays in the study and is never exported."""
+    Asks about each suggestion (y/n) on the terminal; without a terminal, reads one y or n a
+    line from standard input. --decisions FILE applies a saved list, --accept-all accepts the
+    rest. Nothing is stored until every suggestion is decided. The result is a new revision; the
+    key (placeholder → original) stays in the study and is never exported."""
+    if save_path is not None and (accept_everything or decisions_path is not None):
+        raise FieldkitError(
+            "--save-decisions only writes the suggestions to a file",
+            "use it on its own, edit the file, then apply it with --decisions FILE",
+        )
     review = start_review(study, participant_id, wave)
-    if review.pending and not accept_everything:
-        if not _interactive():
-            raise FieldkitError(
-                f"{len(review.pending)} suggestion(s) need a yes or no, and there is no "
-                "terminal to ask on",
-                "run it in a terminal, review them in the app (identifiers screen), "
-                "or pass --accept-all",
-            )
-        review = _ask_each(study, review)
-    elif review.pending:
-        review = accept_all(study, review)
-    _report(finish(study, review), review)
+    if save_path is not None:
+        count = save_decisions(review, save_path)
+        click.echo(
+            f"wrote {count} suggestion(s) for {_name(review)} to {save_path}: set each "
+            f'"decision" to replace or keep, then run fieldkit deidentify {participant_id}'
+            f" --decisions {save_path}"
+        )
+        return
+    decisions = load_decisions(review, decisions_path) if decisions_path is not None else []
+    decided = {d.suggestion_id for d in decisions}
+    undecided = [item for item in review.pending if item.id not in decided]
+    if undecided and accept_everything:
+        decisions += [Decision(item.id, accept=True) for item in undecided]
+    elif undecided and _interactive():
+        decisions += _ask_each(review, undecided)
+    elif undecided:
+        decisions += _read_answers(review, undecided)
+    _report(finish(study, review, decisions), review)
 
 
-def _ask_each(study: Study, review: DeidReview) -> DeidReview:
-    total = len(review.items)
-    for number, item in enumerate(review.pending, start=1):
+def _name(review: DeidReview) -> str:
+    return f"{review.interview.participant_id} ({review.interview.wave})"
+
+
+def _ask_each(review: DeidReview, items: list[SuggestionRow]) -> list[Decision]:
+    """Ask on the terminal; the answers are stored together once the last one is given."""
+    decisions = []
+    for number, item in enumerate(items, start=1):
         s = item.suggestion
         segment = review.segments[s.segment]
         context = _context(segment.speaker, segment.start, segment.text, s.start, s.end)
-        click.echo(f"\n{number}/{total}  {context}")
+        click.echo(f"\n{number}/{len(items)}  {context}")
         click.echo(f"  {s.original!r} → {s.placeholder}  ({s.category.value}, {_source(s.source)})")
         answer = click.prompt("  replace?", type=click.Choice(["y", "n"]), show_choices=True)
-        review = decide(study, review, item.id, accept=answer == "y")
-    return review
+        decisions.append(Decision(item.id, accept=answer == "y"))
+    return decisions
+
+
+def _read_answers(review: DeidReview, items: list[SuggestionRow]) -> list[Decision]:
+    """One y or n a line from standard input, for the undecided suggestions in transcript order.
+    Too few, too many or anything else: one error line, and nothing is stored."""
+    lines = sys.stdin.read().splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()  # a blank line at the end is not an answer
+    how = (
+        "one y or n a line, for each undecided suggestion in transcript order "
+        f"(fieldkit deidentify {review.interview.participant_id} --save-decisions FILE lists "
+        "them); nothing was stored"
+    )
+    if not lines:
+        raise FieldkitError(
+            f"{len(items)} suggestion(s) for {_name(review)} need a yes or no, and there is "
+            "no terminal to ask on and no answer on standard input",
+            "pipe in one y or n a line, pass --decisions FILE or --accept-all, or review them "
+            "in the app (D); nothing was stored",
+        )
+    decisions = []
+    for number, (item, line) in enumerate(zip(items, lines, strict=False), start=1):
+        answer = line.strip().lower()
+        if answer not in ANSWERS:
+            raise FieldkitError(f"answer {number} on standard input is {line!r}, not y or n", how)
+        decisions.append(Decision(item.id, accept=ANSWERS[answer]))
+    if len(lines) != len(items):
+        raise FieldkitError(
+            f"{len(items)} suggestion(s) for {_name(review)} need an answer, and standard input "
+            f"gave {len(lines)}",
+            how,
+        )
+    return decisions
 
 
 def _source(source: str) -> str:

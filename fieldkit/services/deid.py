@@ -5,15 +5,18 @@ The flow (CLI `fieldkit deidentify`, and the identifiers screen in the app):
 1. `start_review` finds identifiers in the latest approved text of an interview (the latest
    revision that is not itself de-identified) and stores them as suggestions, keeping decisions
    already taken on the same spans;
-2. `decide` (one at a time) or `accept_all`;
-3. `finish` saves the text with the accepted replacements as a new revision of kind
-   "deidentified" and adds the placeholders to the interview's key (placeholder → original).
+2. `decide` (one at a time, stored as taken: the app) or `accept_all`;
+3. `finish` records any decisions passed to it (the CLI's answers, a decisions file) and saves
+   the text with the accepted replacements as a new revision of kind "deidentified", adding the
+   placeholders to the interview's key (placeholder → original), all in one transaction.
    The key lives in the study database only: exports read revisions, never the key.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,20 +79,78 @@ def ready_for_analysis(study: Study, interview: InterviewRow) -> bool:
     return is_ready_for_analysis(state, no_response_counts_as_approval(study))
 
 
-def require_ready(study: Study, interview: InterviewRow) -> None:
+# Why a transcript in each state is not de-identified yet, in plain words: (what, what to do).
+_NOT_YET: dict[TranscriptState, tuple[str, str]] = {
+    TranscriptState.TRANSCRIBING: (
+        "is still being transcribed",
+        "de-identify it once it is reviewed and approved",
+    ),
+    TranscriptState.NEEDS_REVIEW: (
+        "still needs review",
+        "review it and send it to the participant; de-identify it once it is approved",
+    ),
+    TranscriptState.REVIEWED: (
+        "is reviewed but not yet sent to the participant",
+        "send it; de-identify it once it is approved",
+    ),
+    TranscriptState.SENT: (
+        "is sent to the participant",
+        "de-identify it once it is approved",
+    ),
+    TranscriptState.RETURNED: (
+        "came back from the participant and waits for a decision",
+        "record the decision (approved, or approved with changes) first",
+    ),
+    TranscriptState.WITHDRAWN: (
+        "is withdrawn",
+        "a withdrawn transcript is never de-identified or analysed",
+    ),
+    TranscriptState.NO_RESPONSE: (
+        "had no response from the participant",
+        "this study does not count no response as approval "
+        "(no_response_counts_as_approval in study.toml)",
+    ),
+}
+
+
+def not_ready(study: Study, interview: InterviewRow) -> WorkflowError | None:
+    """Why this transcript cannot be de-identified, in plain words; None when it can."""
     if ready_for_analysis(study, interview):
-        return
-    name = f"{interview.participant_id} ({interview.wave})"
+        return None
+    pid = interview.participant_id
     if Transcripts(study.db).revision(interview.id) is None:
-        raise WorkflowError(
-            f"interview {name} has no transcript yet",
-            f"fieldkit transcribe {interview.participant_id}",
+        return WorkflowError(
+            f"{pid} has no transcript of the {interview.wave} interview yet",
+            f"fieldkit transcribe {pid}",
         )
     state = approval_state_of(study, interview.id)
-    raise WorkflowError(
-        f"the transcript of {name} is {state.value!r}, not approved",
-        "only approved transcripts are de-identified and exported; see fieldkit approval status",
-    )
+    what, hint = _NOT_YET.get(state, (f"is {state.value}", "only approved ones are de-identified"))
+    return WorkflowError(f"{pid}'s transcript ({interview.wave}) {what}", hint)
+
+
+def require_ready(study: Study, interview: InterviewRow) -> None:
+    problem = not_ready(study, interview)
+    if problem is not None:
+        raise problem
+
+
+@dataclass(frozen=True)
+class TranscriptChoice:
+    """One of a participant's interviews, as the app offers it for de-identification."""
+
+    interview: InterviewRow
+    state: str  # "approved", "sent to participant" … or "no transcript yet"
+    ready: bool
+
+
+def transcripts_to_deidentify(study: Study, participant_id: str) -> list[TranscriptChoice]:
+    """Every interview of the participant (oldest first), with its transcript's state."""
+    choices = []
+    for interview in Interviews(study.db).for_participant(participant_id):
+        has_text = Transcripts(study.db).revision(interview.id) is not None
+        state = approval_state_of(study, interview.id).value if has_text else "no transcript yet"
+        choices.append(TranscriptChoice(interview, state, ready_for_analysis(study, interview)))
+    return choices
 
 
 def analysis_interviews(study: Study) -> list[InterviewRow]:
@@ -196,6 +257,15 @@ class DeidReview:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """A reviewer's answer to one suggestion, recorded when the revision is saved."""
+
+    suggestion_id: int
+    accept: bool
+    placeholder: str | None = None  # the reviewer's own placeholder for a replacement
+
+
+@dataclass(frozen=True)
 class DeidResult:
     revision: TranscriptRow
     replaced: int
@@ -256,15 +326,47 @@ def accept_all(study: Study, review: DeidReview) -> DeidReview:
     return reload_review(study, review)
 
 
-def finish(study: Study, review: DeidReview) -> DeidResult:
-    """Save the de-identified revision and extend the key. Every suggestion must be decided."""
-    review = reload_review(study, review)
-    if review.pending:
+def finish(study: Study, review: DeidReview, decisions: Sequence[Decision] = ()) -> DeidResult:
+    """Record `decisions`, save the de-identified revision and extend the key, in one
+    transaction: if anything is refused (a suggestion left undecided, a placeholder that clashes),
+    nothing is stored. Every suggestion must be decided by then."""
+    with study.transaction():
+        require_ready(study, review.interview)  # a withdrawal may have come in meanwhile
+        review = _record(study, reload_review(study, review), decisions)
+        if review.pending:
+            raise FieldkitError(
+                f"{len(review.pending)} suggestion(s) for {review.interview.participant_id} "
+                "are not decided yet",
+                "accept or reject each one (or use --accept-all)",
+            )
+        return _save_deidentified(study, review)
+
+
+def _record(study: Study, review: DeidReview, decisions: Sequence[Decision]) -> DeidReview:
+    """Store the decisions (inside the caller's transaction) after checking them all."""
+    if not decisions:
+        return review
+    known = {item.id for item in review.items}
+    if any(d.suggestion_id not in known for d in decisions):
         raise FieldkitError(
-            f"{len(review.pending)} suggestion(s) for {review.interview.participant_id} "
-            "are not decided yet",
-            "accept or reject each one (or use --accept-all)",
+            f"the suggestions for {review.interview.participant_id} changed while they were "
+            "being decided (another window or terminal?)",
+            "start again; nothing was stored",
         )
+    check_placeholders(study, review, decisions)
+    repo = Suggestions(study.db)
+    by_id = {item.id: item for item in review.items}
+    for d in decisions:
+        own = d.placeholder if d.accept and d.placeholder else None
+        if own == by_id[d.suggestion_id].suggestion.placeholder:
+            own = None
+        decision = "accepted" if d.accept else "rejected"
+        repo.decide(d.suggestion_id, decision, study.actor, now_iso(), placeholder=own)
+    return reload_review(study, review)
+
+
+def _save_deidentified(study: Study, review: DeidReview) -> DeidResult:
+    """The revision, the key and the audit entry (inside the caller's transaction)."""
     accepted = [i.suggestion for i in review.accepted]
     segments = apply(review.segments, accepted)
     counts = Counter(s.category.value for s in accepted)
@@ -273,20 +375,75 @@ def finish(study: Study, review: DeidReview) -> DeidResult:
         for placeholder, (category, entity, forms) in key_of(accepted).items()
     ]
     summary = f"de-identified revision {review.source.revision}: {len(accepted)} replacement(s)"
-    with study.transaction():
-        row = save_revision(study, review.interview, segments, kind=DEIDENTIFIED, summary=summary)
-        DeidKeys(study.db).merge(review.interview.id, entries, now_iso())
-        study.audit(
-            "de-identified",
-            review.interview.participant_id,
-            review.interview.id,
-            source_revision=review.source.revision,
-            revision=row.revision,
-            replaced=len(accepted),
-            rejected=len(review.rejected),
-            by_category=dict(counts),
-        )
+    row = save_revision(study, review.interview, segments, kind=DEIDENTIFIED, summary=summary)
+    DeidKeys(study.db).merge(review.interview.id, entries, now_iso())
+    study.audit(
+        "de-identified",
+        review.interview.participant_id,
+        review.interview.id,
+        source_revision=review.source.revision,
+        revision=row.revision,
+        replaced=len(accepted),
+        rejected=len(review.rejected),
+        by_category=dict(counts),
+    )
     return DeidResult(row, len(accepted), len(review.rejected), dict(counts))
+
+
+# A reviewer's own placeholder: square brackets around a short label, e.g. "[NURSE 1]".
+OWN_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]")
+
+
+def check_placeholders(study: Study, review: DeidReview, decisions: Sequence[Decision]) -> None:
+    """The placeholders the decisions give must keep the key one-to-one: every replaced
+    mention of an entity gets the same placeholder, no two entities share one, and an entity
+    the key already knows keeps its placeholder."""
+    by_id = {item.id: item.suggestion for item in review.items}
+    decided = {d.suggestion_id: d for d in decisions}
+    chosen: dict[str, tuple[str, str]] = {}  # entity → (placeholder, as written)
+    for item in review.items:
+        d = decided.get(item.id)
+        accept = d.accept if d is not None else item.decision == "accepted"
+        if not accept:
+            continue
+        s = by_id[item.id]
+        placeholder = (d.placeholder if d is not None and d.placeholder else None) or s.placeholder
+        if placeholder != s.placeholder:
+            _check_own_placeholder(placeholder, s.original)
+        earlier = chosen.setdefault(s.entity, (placeholder, s.original))
+        if earlier[0] != placeholder:
+            raise FieldkitError(
+                f"{s.original!r} is replaced by both {earlier[0]} and {placeholder}",
+                "give every mention of it the same placeholder; nothing was stored",
+            )
+    key = {k.entity: k.placeholder for k in DeidKeys(study.db).for_interview(review.interview.id)}
+    owners = {placeholder: entity for entity, placeholder in key.items()}
+    users = Counter(placeholder for placeholder, _ in chosen.values())
+    for entity, (placeholder, original) in chosen.items():
+        if entity in key and key[entity] != placeholder:
+            raise FieldkitError(
+                f"{original!r} was replaced by {key[entity]} before in this transcript",
+                f"keep {key[entity]} for it (placeholders stay the same across runs); "
+                "nothing was stored",
+            )
+        if owners.get(placeholder, entity) != entity or users[placeholder] > 1:
+            raise FieldkitError(
+                f"{placeholder} stands for something else in this transcript, not {original!r}",
+                "give it a placeholder of its own; nothing was stored",
+            )
+
+
+def _check_own_placeholder(placeholder: str, original: str) -> None:
+    if not OWN_PLACEHOLDER.fullmatch(placeholder):
+        raise FieldkitError(
+            f"placeholder {placeholder!r} for {original!r} is not a label in square brackets",
+            'write it like "[NURSE 1]" (at most 40 characters); nothing was stored',
+        )
+    if identifier_form(original) in identifier_form(placeholder):
+        raise FieldkitError(
+            f"placeholder {placeholder!r} still names {original!r}",
+            "choose a placeholder that does not give the identifier away; nothing was stored",
+        )
 
 
 def deidentify(

@@ -172,8 +172,18 @@ class Suggestions:
                 }
             )
 
-    def decide(self, suggestion_id: int, decision: str, decided_by: str, decided_at: str) -> None:
+    def decide(
+        self,
+        suggestion_id: int,
+        decision: str,
+        decided_by: str,
+        decided_at: str,
+        placeholder: str | None = None,
+    ) -> None:
+        """Record a decision; `placeholder` replaces the suggested one (a reviewer's own)."""
         values = {"decision": decision, "decided_by": decided_by, "decided_at": decided_at}
+        if placeholder is not None:
+            values["placeholder"] = placeholder
         self.table.update(suggestion_id, values)
 
 

@@ -95,7 +95,10 @@ def test_deidentify_without_a_terminal_says_how(
     add_identifiers(study)
     code, _, err = run(cli, study, "deidentify", approved.participant_id)
     assert code == 1
-    assert err.startswith("error: 12 suggestion(s) need a yes or no") and "--accept-all" in err
+    assert err.startswith(
+        f"error: 12 suggestion(s) for {approved.participant_id} (commencement) need a yes or no"
+    )
+    assert "--accept-all" in err and "nothing was stored" in err
     assert revisions(study, approved) == ["machine"]
 
 
@@ -122,8 +125,9 @@ def test_deidentify_refuses_a_transcript_not_yet_approved(cli: CliRun, study: St
     interview = make_interview(study, sample_segments())
     code, _, err = run(cli, study, "deidentify", interview.participant_id, "--accept-all")
     assert code == 1
-    assert err.startswith(
-        f"error: the transcript of {interview.participant_id} (commencement) is 'needs review'"
+    assert err == (
+        f"error: {interview.participant_id}'s transcript (commencement) still needs review. "
+        "Review it and send it to the participant; de-identify it once it is approved\n"
     )
     assert revisions(study, interview) == ["machine"]
 

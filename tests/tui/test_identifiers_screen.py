@@ -130,4 +130,4 @@ async def test_a_transcript_not_approved_cannot_be_reviewed(study: Study) -> Non
         app.push_screen(screen)
         await pilot.pause()
         assert screen.review is None
-        assert any("not approved" in m for _, m in notifications(app))
+        assert any("still needs review" in m for _, m in notifications(app))

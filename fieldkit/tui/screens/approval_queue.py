@@ -77,12 +77,14 @@ class ApprovalQueueScreen(FieldkitScreen):
         Binding("enter", "open_review", "Review"),
         Binding("r", "reviewed", "Sign off"),
         Binding("v", "receive", "Returned copy"),
+        Binding("D", "deidentify", "De-identify", key_display="D"),
         Binding("escape", "app.pop_screen", "Back"),
     ]
     PALETTE = (
         PaletteEntry("Open review", "Review the highlighted transcript", "open_review"),
         PaletteEntry("Sign off as reviewed", "The reviewer's sign-off", "reviewed"),
         PaletteEntry("Receive a returned copy", "Read it, compare, store", "receive"),
+        PaletteEntry("De-identify", "The highlighted approved transcript", "deidentify"),
     )
 
     def compose(self) -> ComposeResult:
@@ -136,6 +138,16 @@ class ApprovalQueueScreen(FieldkitScreen):
         with self.user_errors():
             interview = get_interview(self.study, status.interview_id)
             self.app.push_screen(ReviewScreen(interview))
+
+    def action_deidentify(self) -> None:
+        from fieldkit.tui.screens.identifiers import open_deid_review
+
+        status = self.highlighted()
+        if status is None:
+            self.notify("No transcripts yet: nothing to de-identify.")
+            return
+        with self.user_errors():
+            open_deid_review(self, get_interview(self.study, status.interview_id))
 
     def action_reviewed(self) -> None:
         status = self.highlighted()

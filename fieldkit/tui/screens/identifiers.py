@@ -4,6 +4,8 @@
 - DeidReviewScreen: the suggestions for one approved transcript, accepted (y) or rejected (n) one
   by one with the turn's audio at hand (space plays it in a thread worker, which posts a message;
   the handlers change state); Ctrl+S saves the de-identified revision once all are decided.
+- open_deid_review / deidentify_participant: how the queues open it (`D`): a transcript that is
+  not approved gets a notification saying why, never an empty screen.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from fieldkit.services.deid import (
     decide,
     finish,
     list_identifiers,
+    not_ready,
     remove_identifier,
     start_review_of,
+    transcripts_to_deidentify,
     turn_audio,
 )
 from fieldkit.store.deid_repo import SuggestionRow
@@ -287,3 +291,36 @@ class DeidReviewScreen(TurnPlayer, FieldkitScreen):
         with self.user_errors():
             path, start, end = turn_audio(self.study, self.interview, segment.start, segment.end)
             self.toggle_playback(Path(path), start, end)
+
+
+def open_deid_review(screen: FieldkitScreen, interview: InterviewRow) -> None:
+    """The de-identification screen for one transcript, or a notification saying why it cannot
+    be de-identified yet."""
+    problem = not_ready(screen.study, interview)
+    if problem is not None:
+        screen.notify(problem.one_line(), severity="warning", timeout=10)
+        return
+    screen.app.push_screen(DeidReviewScreen(interview))
+
+
+def deidentify_participant(screen: FieldkitScreen, participant_id: str | None) -> None:
+    """`D` on the interview queue: the participant's transcript, asking which interview when
+    there are several (each offered with its state)."""
+    if participant_id is None:
+        screen.notify("No participants yet: nothing to de-identify.")
+        return
+    choices = transcripts_to_deidentify(screen.study, participant_id)
+    if not choices:
+        screen.notify(f"{participant_id} has not been interviewed yet: nothing to de-identify.")
+        return
+    if len(choices) == 1:
+        open_deid_review(screen, choices[0].interview)
+        return
+    by_label = {f"{c.interview.wave} · {c.state}": c.interview for c in choices}
+
+    def chosen(label: str | None) -> None:
+        if label is not None:
+            open_deid_review(screen, by_label[label])
+
+    question = f"De-identify which interview of {participant_id}?"
+    screen.app.push_screen(ChooseTerm(question, list(by_label)), chosen)

@@ -12,7 +12,6 @@ from textual.widgets import DataTable, Footer, Header, Static
 from fieldkit.core.models import ConsentStatus, Participant
 from fieldkit.services.interviews import (
     InterviewSession,
-    interviews_of,
     latest_interview_ids,
     list_interviews,
 )
@@ -161,14 +160,10 @@ class QueueScreen(FieldkitScreen):
         self.app.push_screen(IdentifiersScreen())
 
     def action_deidentify(self) -> None:
-        from fieldkit.tui.screens.identifiers import DeidReviewScreen
+        from fieldkit.tui.screens.identifiers import deidentify_participant
 
-        participant_id = self.highlighted_id()
-        interviews = interviews_of(self.study, participant_id or "")
-        if not interviews:
-            self.notify("This participant has no interview to de-identify.", severity="warning")
-            return
-        self.app.push_screen(DeidReviewScreen(interviews[-1]))
+        with self.user_errors():
+            deidentify_participant(self, self.highlighted_id())
 
     def action_open_interview(self) -> None:
         participant_id = self.highlighted_id()
