@@ -33,8 +33,7 @@ from fieldkit.core.guard import (
     format_clock,
     looks_like_follow_up,
 )
-from fieldkit.core.models import Segment, Speaker
-from fieldkit.core.schedule import GuardedTerm
+from fieldkit.core.models import GuardedTerm, Segment, Speaker
 from fieldkit.core.turns import build_turns
 
 AGREE_SECONDS = 15.0
