@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -73,15 +72,13 @@ def noise_wav(audio_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def encoded_tones(audio_dir: Path, tone_wav: Path) -> dict[str, Path]:
+def encoded_tones(audio_dir: Path, tone_wav: Path, ffmpeg: str) -> dict[str, Path]:
     """The tone as FLAC, MP3 and M4A (AAC), made with ffmpeg."""
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
     made = {"wav": tone_wav}
     for extension in ("flac", "mp3", "m4a"):
         target = audio_dir / f"tone.{extension}"
         subprocess.run(
-            ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(tone_wav), str(target)],
+            [ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-i", str(tone_wav), str(target)],
             check=True,
             timeout=60,
         )
