@@ -9,7 +9,9 @@ shows in review as a changed SVG. After changing a screen on purpose, look at th
 
 To be the same on every machine and every day, the tests freeze what changes by itself: the date
 (the demo's consent dates and "days waiting" count back from today), the time zone, the disk's free
-space and the interview clock.
+space and the interview clock. Textual's rendering changes between its releases, so the snapshots
+record the Textual version they were made with (the [test] extra installs that one); with another
+version they skip saying so (and fail under FIELDKIT_REQUIRE_ALL, as in CI).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from fieldkit.tui.screens.modals import Confirm, TextPrompt
 from fieldkit.tui.screens.queue import QueueScreen
 from fieldkit.tui.screens.report import ReportScreen
 from fieldkit.tui.screens.review import ReviewScreen
+from tests.requirements import require_or_skip
 
 from .conftest import wait_for_screen, wait_until
 
@@ -46,6 +49,7 @@ from .conftest import wait_for_screen, wait_until
 FROZEN_NOW = dt.datetime(2025, 3, 14, 12, 0, tzinfo=ZoneInfo("UTC"))
 FREE_BYTES = 123 * 1024**3
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+TEXTUAL_VERSION_FILE = Path(__file__).parent / "__snapshots__" / "textual-version.txt"
 
 NOT_INTERVIEWED = "INTSTA001-PEER"  # consented, no interview yet
 NEEDS_REVIEW = "INTSTA006-PEER"
@@ -54,6 +58,25 @@ APPROVED = "INTSTA010-PEER"  # approved with changes: ready for de-identificatio
 
 Steps = Callable[[Pilot[Any]], Awaitable[None]]
 SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture(autouse=True)
+def same_textual(request: pytest.FixtureRequest) -> None:
+    """The snapshots were drawn by one Textual release; another draws differently."""
+    from importlib.metadata import version
+
+    running = version("textual")
+    if request.config.option.update_snapshots:
+        TEXTUAL_VERSION_FILE.parent.mkdir(parents=True, exist_ok=True)
+        TEXTUAL_VERSION_FILE.write_text(running + "\n", encoding="utf-8")
+        return
+    made_with = TEXTUAL_VERSION_FILE.read_text(encoding="utf-8").strip()
+    if running != made_with:
+        require_or_skip(
+            f"the snapshots were made with textual {made_with}, this is textual {running} "
+            f"(pip install textual=={made_with}, or check the screens and run "
+            "pytest tests/tui/test_snapshots.py --snapshot-update)"
+        )
 
 
 @pytest.fixture
