@@ -158,6 +158,17 @@ ERROR_PROBE = """
 """
 
 
+def wait_for_audio_on_disk(path: Path, seconds: float, timeout: float = 20.0) -> None:
+    """Wait until a recording being written (16 kHz mono, 16-bit) holds `seconds` of audio, judged
+    by its size: the crash-safe writer keeps the file current. A busy machine starts and feeds a
+    recorder late, so a fixed sleep would not say how much was recorded."""
+    wanted = 44 + round(seconds * 16000) * 2
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.stat().st_size >= wanted):
+        assert time.monotonic() < deadline, f"{path.name} did not reach {seconds} s of audio"
+        time.sleep(0.02)
+
+
 def wait_for_first_callback(recorder: Recorder, timeout: float = 5.0) -> None:
     # PulseAudio delivers the first block 0.1–2 s after start; play only once capture runs.
     deadline = time.monotonic() + timeout
