@@ -49,7 +49,8 @@ from .conftest import wait_for_screen, wait_until
 FROZEN_NOW = dt.datetime(2025, 3, 14, 12, 0, tzinfo=ZoneInfo("UTC"))
 FREE_BYTES = 123 * 1024**3
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
-TEXTUAL_VERSION_FILE = Path(__file__).parent / "__snapshots__" / "textual-version.txt"
+# Not inside __snapshots__/: syrupy would take it for an unused snapshot and delete it.
+TEXTUAL_VERSION_FILE = Path(__file__).parent / "snapshots-textual-version.txt"
 
 NOT_INTERVIEWED = "INTSTA001-PEER"  # consented, no interview yet
 NEEDS_REVIEW = "INTSTA006-PEER"
@@ -67,7 +68,6 @@ def same_textual(request: pytest.FixtureRequest) -> None:
 
     running = version("textual")
     if request.config.option.update_snapshots:
-        TEXTUAL_VERSION_FILE.parent.mkdir(parents=True, exist_ok=True)
         TEXTUAL_VERSION_FILE.write_text(running + "\n", encoding="utf-8")
         return
     made_with = TEXTUAL_VERSION_FILE.read_text(encoding="utf-8").strip()
