@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,9 +14,16 @@ from fieldkit.cli import main
 from fieldkit.services.demo import build_demo_study
 from fieldkit.services.study import Study, init_study
 from tests import soundserver
+from tests.requirements import (
+    pytest_runtest_makereport,  # noqa: F401  (the hook: requirement skips fail under REQUIRE_ALL)
+    require_or_skip,
+    require_shared_testdata,
+    require_tool,
+    shared_testdata_dir,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_TESTDATA = REPO_ROOT.parent / "shared" / "testdata"
+SHARED_TESTDATA = shared_testdata_dir()
 
 
 @pytest.fixture(autouse=True)
@@ -58,14 +66,47 @@ def sound_server() -> Iterator[soundserver.SoundServer]:
 
     Started before this process uses PortAudio for the first time; if something imported
     sounddevice earlier, PortAudio is re-initialised so it sees the server's devices.
+    Without pulseaudio, or if it will not start, the test skips (fails under FIELDKIT_REQUIRE_ALL).
     """
-    if not soundserver.pulseaudio_available():
-        pytest.skip("the `pulseaudio` binary is not installed (apt-get install pulseaudio)")
-    server = soundserver.start_sound_server()
+    server = start_sound_server_or_skip()
     _rescan_portaudio_if_loaded()
     yield server
     server.stop()
     _rescan_portaudio_if_loaded()
+
+
+def start_sound_server_or_skip(runtime_dir: Path | None = None) -> soundserver.SoundServer:
+    """Start the test sound server (see tests/soundserver.py); a missing or broken PulseAudio is
+    a skip with the reason, or a failure under FIELDKIT_REQUIRE_ALL."""
+    if not soundserver.pulseaudio_available():
+        require_or_skip(
+            "the `pulseaudio` sound server is not installed "
+            "(apt-get install pulseaudio pulseaudio-utils)"
+        )
+    try:
+        if runtime_dir is None:
+            return soundserver.start_sound_server()
+        return soundserver.start_sound_server(runtime_dir, apply_environ=False)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        require_or_skip(f"the pulseaudio sound server did not start: {error}")
+
+
+@pytest.fixture(scope="session")
+def espeak() -> str:
+    """espeak-ng, which synthesizes the tests' speech (tests/speech.py)."""
+    return require_tool("espeak-ng", "espeak-ng")
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    """ffmpeg, which makes the compressed audio files the import tests read."""
+    return require_tool("ffmpeg", "ffmpeg")
+
+
+@pytest.fixture
+def shared_testdata() -> Path:
+    """../shared/testdata (real speech with known transcripts; Project.xsd)."""
+    return require_shared_testdata()
 
 
 def _rescan_portaudio_if_loaded() -> None:

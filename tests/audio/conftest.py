@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -73,15 +72,13 @@ def noise_wav(audio_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def encoded_tones(audio_dir: Path, tone_wav: Path) -> dict[str, Path]:
+def encoded_tones(audio_dir: Path, tone_wav: Path, ffmpeg: str) -> dict[str, Path]:
     """The tone as FLAC, MP3 and M4A (AAC), made with ffmpeg."""
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
     made = {"wav": tone_wav}
     for extension in ("flac", "mp3", "m4a"):
         target = audio_dir / f"tone.{extension}"
         subprocess.run(
-            ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(tone_wav), str(target)],
+            [ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-i", str(tone_wav), str(target)],
             check=True,
             timeout=60,
         )
@@ -159,6 +156,17 @@ ERROR_PROBE = """
             return {"message": error.message, "hint": error.hint}
         return {"message": None}
 """
+
+
+def wait_for_audio_on_disk(path: Path, seconds: float, timeout: float = 20.0) -> None:
+    """Wait until a recording being written (16 kHz mono, 16-bit) holds `seconds` of audio, judged
+    by its size: the crash-safe writer keeps the file current. A busy machine starts and feeds a
+    recorder late, so a fixed sleep would not say how much was recorded."""
+    wanted = 44 + round(seconds * 16000) * 2
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.stat().st_size >= wanted):
+        assert time.monotonic() < deadline, f"{path.name} did not reach {seconds} s of audio"
+        time.sleep(0.02)
 
 
 def wait_for_first_callback(recorder: Recorder, timeout: float = 5.0) -> None:

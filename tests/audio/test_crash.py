@@ -15,8 +15,9 @@ import pytest
 import soundfile
 
 from fieldkit.audio.writer import repair_recording
+from tests.conftest import start_sound_server_or_skip
 
-from .conftest import ChildRunner, read_json_line, soundserver
+from .conftest import ChildRunner, read_json_line, wait_for_audio_on_disk
 
 RECORD_IN_CHILD = """
     import json, sys, time
@@ -77,7 +78,7 @@ def test_ctrl_c_during_wait_leaves_a_complete_file(
     target = tmp_path / "interrupted.wav"
     child = start_child(child_code(target, noise_wav))
     read_json_line(child)
-    time.sleep(0.5)
+    wait_for_audio_on_disk(target, 0.55)
     child.send_signal(signal.SIGINT)
     report = read_json_line(child)
     child.wait(timeout=10)
@@ -91,15 +92,13 @@ def test_ctrl_c_during_wait_leaves_a_complete_file(
 def test_sound_server_dying_mid_recording_stops_with_device_lost_and_keeps_the_audio(
     tmp_path: Path, start_child: ChildRunner
 ) -> None:
-    if not soundserver.pulseaudio_available():
-        pytest.skip("the `pulseaudio` binary is not installed (apt-get install pulseaudio)")
     # A private server: killing the session's server would break the other tests.
-    server = soundserver.start_sound_server(tmp_path / "pulse", apply_environ=False)
+    server = start_sound_server_or_skip(tmp_path / "pulse")
     try:
         target = tmp_path / "lost.wav"
         child = start_child(child_code(target, None), env=server.client_env())
         read_json_line(child)
-        time.sleep(0.5)
+        wait_for_audio_on_disk(target, 0.55)
         server.kill()
         report = read_json_line(child, timeout=15)
     finally:

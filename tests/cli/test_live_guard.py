@@ -13,11 +13,11 @@ from fieldkit.services.interviews import guard_events
 from fieldkit.services.study import open_study
 from fieldkit.store.repo import Interviews
 from tests.conftest import CliRun
-from tests.speech import espeak_available, two_speaker_wav
+from tests.speech import two_speaker_wav
 
 pytestmark = [
     pytest.mark.model,
-    pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed"),
+    pytest.mark.usefixtures("espeak"),  # skips without espeak-ng; fails under REQUIRE_ALL
 ]
 PID = "INTSTA001-PEER"
 

@@ -101,7 +101,11 @@ def test_kill_9_then_recovery_keeps_the_audio(demo_dir: Path, cli: CliRun, tmp_p
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(4.0)
+    # Kill once 2.5 s are on disk (16-bit mono): start-up takes longer on a busy machine.
+    deadline, wanted = time.monotonic() + 60, 44 + 2.5 * 16000 * 2
+    while not any(f.stat().st_size > wanted for f in demo_dir.glob(f"audio/{PID}_*.wav")):
+        assert time.monotonic() < deadline and proc.poll() is None, "recording did not start"
+        time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     study = open_study(demo_dir)

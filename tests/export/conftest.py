@@ -11,11 +11,11 @@ import pytest
 from fieldkit.services.deid import deidentify
 from fieldkit.services.study import Study
 from fieldkit.store.repo import InterviewRow
-from tests.conftest import REPO_ROOT
+from tests.requirements import shared_testdata_dir
 
 from .factory import add_identifiers, add_question, approve, make_interview, sample_segments
 
-PROJECT_XSD = REPO_ROOT / ".." / "shared" / "testdata" / "Project.xsd"
+PROJECT_XSD = shared_testdata_dir() / "Project.xsd"
 
 
 def all_text(path: Path) -> str:

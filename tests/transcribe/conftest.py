@@ -10,11 +10,9 @@ import pytest
 from fieldkit.transcribe.engine import TranscriptResult
 
 try:  # `tests` is importable when the repo root is on sys.path (pytest's pythonpath = ["."])
-    from tests.speech import TurnTiming, espeak_available, mono_wav, two_speaker_wav
+    from tests.speech import TurnTiming, mono_wav, two_speaker_wav
 except ImportError:  # rootdir-relative import mode puts tests/ itself on sys.path
-    from speech import TurnTiming, espeak_available, mono_wav, two_speaker_wav  # type: ignore[no-redef]
-
-SHARED_TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
+    from speech import TurnTiming, mono_wav, two_speaker_wav  # type: ignore[no-redef]
 
 # A short interview: the participant raises "recovery"; the interviewer talks over the last answer.
 INTERVIEW_TURNS: list[tuple[str, str] | tuple[str, str, float]] = [
@@ -42,18 +40,9 @@ class Transcribed:
     progress: list[float]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if espeak_available():
-        return
-    skip = pytest.mark.skip(reason="espeak-ng is not installed (apt-get install espeak-ng)")
-    for item in items:
-        if "needs_speech" in item.fixturenames:
-            item.add_marker(skip)
-
-
 @pytest.fixture(scope="session")
-def needs_speech() -> None:
-    """Marker fixture: tests that synthesize speech are skipped without espeak-ng."""
+def needs_speech(espeak: str) -> None:
+    """Tests that synthesize speech skip without espeak-ng (fail under FIELDKIT_REQUIRE_ALL)."""
 
 
 @pytest.fixture(scope="session")
@@ -99,10 +88,3 @@ def mono_recording(needs_speech: None, speech_dir: Path) -> Path:
     return mono_wav(
         "We spoke about the garden and the cooking group on Tuesday.", speech_dir / "mono.wav"
     )
-
-
-@pytest.fixture()
-def shared_testdata() -> Path:
-    if not SHARED_TESTDATA.is_dir():
-        pytest.skip("../shared/testdata is absent (a fresh clone has no shared test data)")
-    return SHARED_TESTDATA

@@ -24,7 +24,14 @@ from fieldkit.tui.widgets.guard_banner import GuardBanner, banner_id
 from fieldkit.tui.widgets.schedule_panel import ProbeLine, probe_id
 from fieldkit.tui.widgets.topic_list import TopicList
 
-from .conftest import SIZE, notifications, shown
+from .conftest import (
+    SIZE,
+    notifications,
+    shown,
+    wait_for_notification,
+    wait_for_screen,
+    wait_until,
+)
 
 
 def table_ids(app: FieldkitApp) -> list[str]:
@@ -34,9 +41,7 @@ def table_ids(app: FieldkitApp) -> list[str]:
 
 async def open_first_interview(app: FieldkitApp, pilot: object) -> InterviewScreen:
     await pilot.press("enter")  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
-    assert isinstance(app.screen, InterviewScreen)
-    return app.screen
+    return await wait_for_screen(pilot, InterviewScreen)  # type: ignore[arg-type]
 
 
 def question_ids(study: Study, interview_id: int) -> list[str | None]:
@@ -188,11 +193,9 @@ async def test_r_asks_which_term_when_several_are_locked(
         screen = await open_first_interview(app, pilot)
         assert sorted(screen.session.locked_terms()) == ["burnout", "recovery"]
         await pilot.press("r")
-        await pilot.pause()
-        assert isinstance(app.screen, ChooseTerm)
+        await wait_for_screen(pilot, ChooseTerm)
         await pilot.press("down", "enter")  # the second term listed
-        await pilot.pause()
-        assert isinstance(app.screen, InterviewScreen)
+        await wait_for_screen(pilot, InterviewScreen)
         guard_rows = interview_events(tui_study, screen.session.interview.id, "guard")
         assert [g.term for g in guard_rows] == [screen.session.schedule.guarded_terms[1].term]
         assert len(screen.session.locked_terms()) == 1
@@ -206,26 +209,22 @@ async def test_f_stores_a_field_note_and_escape_cancels_one(
         screen = await open_first_interview(app, pilot)
         interview_id = screen.session.interview.id
         await pilot.press("f")
-        await pilot.pause()
-        assert isinstance(app.screen, TextPrompt)
+        await wait_for_screen(pilot, TextPrompt)
         await pilot.press(*text)
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, InterviewScreen)
+        await wait_for_screen(pilot, InterviewScreen)
         notes = interview_events(tui_study, interview_id, "note")
         assert [n.text for n in notes] == [text]
         assert notes[0].at >= 0.0
         assert app.screen.query_one(FieldNotes).entries[-1][1:] == ("note", text)
 
         await pilot.press("f", *"not this one", "escape")
-        await pilot.pause()
-        assert isinstance(app.screen, InterviewScreen)
+        await wait_for_screen(pilot, InterviewScreen)
         assert len(interview_events(tui_study, interview_id, "note")) == 1
 
         await pilot.press("f", "enter")  # an empty note: one error line, no crash
-        await pilot.pause()
+        await wait_for_notification(pilot, "note is empty", "error")
         assert isinstance(app.screen, InterviewScreen)
-        assert any(s == "error" and "note is empty" in m for s, m in notifications(app))
         assert len(interview_events(tui_study, interview_id, "note")) == 1
 
 
@@ -267,15 +266,13 @@ async def test_escape_goes_back_to_the_queue_with_the_interview_in_progress(
         screen = await open_first_interview(app, pilot)
         participant = screen.session.participant.id
         await pilot.press("n", "escape")
-        await pilot.pause()
-        assert isinstance(app.screen, QueueScreen)
-        table = app.screen.query_one(DataTable)
-        assert str(table.get_row(participant)[5]).startswith("in progress")
+        queue = await wait_for_screen(pilot, QueueScreen)
+        table = queue.query_one(DataTable)
+        await wait_until(pilot, lambda: str(table.get_row(participant)[5]).startswith("in prog"))
         # Re-opening resumes where the interviewer left off.
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, InterviewScreen)
-        assert app.screen.session.index == 1
+        reopened = await wait_for_screen(pilot, InterviewScreen)
+        assert reopened.session.index == 1
 
 
 async def test_e_ends_the_interview_after_confirmation(app: FieldkitApp, tui_study: Study) -> None:
@@ -286,9 +283,7 @@ async def test_e_ends_the_interview_after_confirmation(app: FieldkitApp, tui_stu
         await pilot.pause()
         assert isinstance(app.screen, InterviewScreen)
         await pilot.press("e", "y")
-        await app.workers.wait_for_complete()  # ending runs in a thread worker
-        await pilot.pause()
-        assert isinstance(app.screen, QueueScreen)
+        await wait_for_screen(pilot, QueueScreen)  # ending runs in a thread worker
         [summary] = [s for s in list_interviews(tui_study) if s.participant == participant]
         assert summary.status == "ended" and summary.duration_s is not None
         assert summary.transcript_state == "none"  # nothing recorded: nothing queued
@@ -299,14 +294,12 @@ async def test_question_mark_shows_the_keys(app: FieldkitApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_first_interview(app, pilot)
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        keys = dict(app.screen.rows)
+        help_screen = await wait_for_screen(pilot, HelpScreen)
+        keys = dict(help_screen.rows)
         assert {"space", "n", "p", "r", "m", "f", "escape", "q", "?"} <= set(keys)
         assert "recording" in keys["space"]
         await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, InterviewScreen)
+        await wait_for_screen(pilot, InterviewScreen)
 
 
 async def test_command_palette_lists_and_runs_the_actions(
@@ -378,7 +371,6 @@ async def test_a_full_disk_while_taking_a_note_is_a_notification_not_a_crash(
             "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
         )
         await pilot.press("f", *"a note", "enter")
-        await pilot.pause()
+        await wait_for_notification(pilot, "could not be written", "error")
         assert app.is_running and isinstance(app.screen, InterviewScreen)
-        assert any(s == "error" and "could not be written" in m for s, m in notifications(app))
         assert interview_events(tui_study, screen.session.interview.id, "note") == []

@@ -19,6 +19,8 @@ from fieldkit.tui.screens.modals import TextPrompt
 from fieldkit.tui.screens.review import ReviewScreen
 from fieldkit.tui.widgets.review_diff import DiffRow
 
+from .conftest import wait_for_notification, wait_for_screen, wait_until
+
 SIZE = (120, 40)
 
 
@@ -39,7 +41,7 @@ def rows(screen: ApprovalQueueScreen) -> list[list[str]]:
 async def open_queue(app: FieldkitApp, pilot: object) -> ApprovalQueueScreen:
     screen = ApprovalQueueScreen()
     app.push_screen(screen)
-    await pilot.pause()  # type: ignore[attr-defined]
+    await wait_until(pilot, lambda: app.screen is screen and screen.is_mounted)  # type: ignore[arg-type]
     return screen
 
 
@@ -63,12 +65,10 @@ async def test_enter_opens_the_review_screen(queue_study: Study) -> None:
         await pilot.press("down")
         expected = rows(screen)[1][0]
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
-        assert app.screen.interview.participant_id == expected
+        review = await wait_for_screen(pilot, ReviewScreen)
+        assert review.interview.participant_id == expected
         await pilot.press("escape")
-        await pilot.pause()
-        assert app.screen is screen
+        await wait_until(pilot, lambda: app.screen is screen)
 
 
 async def test_r_signs_off_and_the_row_moves(queue_study: Study) -> None:
@@ -79,8 +79,7 @@ async def test_r_signs_off_and_the_row_moves(queue_study: Study) -> None:
         pid = rows(screen)[index][0]
         screen.query_one(DataTable).move_cursor(row=index)
         await pilot.press("r")
-        await pilot.pause()
-        assert dict((r[0], r[2]) for r in rows(screen))[pid] == "reviewed"
+        await wait_until(pilot, lambda: dict((r[0], r[2]) for r in rows(screen))[pid] == "reviewed")
     [interview] = Interviews(queue_study.db).for_participant(pid)
     assert approval_state(queue_study, interview.id) is TranscriptState.REVIEWED
 
@@ -99,17 +98,14 @@ async def test_a_returned_copy_is_shown_side_by_side_then_stored(
         index = next(i for i, r in enumerate(rows(screen)) if r[0] == pid)
         screen.query_one(DataTable).move_cursor(row=index)
         await pilot.press("v")
-        await pilot.pause()
-        assert isinstance(app.screen, TextPrompt)
-        app.screen.query_one(Input).value = str(copy)
+        prompt = await wait_for_screen(pilot, TextPrompt)
+        prompt.query_one(Input).value = str(copy)
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ReturnedCopyScreen)
-        diff_rows = app.screen.query(DiffRow)
+        returned = await wait_for_screen(pilot, ReturnedCopyScreen)
+        diff_rows = returned.query(DiffRow)
         assert len(diff_rows) == 2
         await pilot.press("y")
-        await pilot.pause()
-        assert app.screen is screen
+        await wait_until(pilot, lambda: app.screen is screen)
         assert dict((r[0], r[2]) for r in rows(screen))[pid] == "returned"
     [interview] = Interviews(queue_study.db).for_participant(pid)
     assert approval_state(queue_study, interview.id) is TranscriptState.RETURNED
@@ -128,10 +124,8 @@ async def test_a_wrong_file_is_one_error_notification(queue_study: Study, tmp_pa
         screen = await open_queue(app, pilot)
         assert rows(screen)[0][0] == "INTSTA008-PEER"  # sent, overdue: a different participant
         await pilot.press("v")
-        await pilot.pause()
-        app.screen.query_one(Input).value = str(other)
+        prompt = await wait_for_screen(pilot, TextPrompt)
+        prompt.query_one(Input).value = str(other)
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_for_notification(pilot, "is the copy sent to INTSTA007-CLIN", "error")
         assert app.screen is screen
-        errors = [n.message for n in app._notifications if n.severity == "error"]
-        assert any("is the copy sent to INTSTA007-CLIN" in m for m in errors)

@@ -16,7 +16,7 @@ from fieldkit.tui.screens.identifiers import DeidReviewScreen, IdentifiersScreen
 from fieldkit.tui.screens.modals import ChooseTerm, Confirm, TextPrompt
 from tests.export.factory import add_identifiers, approve, make_interview, sample_segments
 
-from .conftest import notifications
+from .conftest import wait_for_notification, wait_for_screen, wait_until
 
 SIZE = (120, 40)
 
@@ -34,28 +34,24 @@ async def test_add_and_delete_identifiers(study: Study) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = IdentifiersScreen()
         app.push_screen(screen)
-        await pilot.pause()
+        await wait_for_screen(pilot, IdentifiersScreen)
         await pilot.press("a")
-        await pilot.pause()
-        assert isinstance(app.screen, TextPrompt)
-        app.screen.query_one(Input).value = "Diane"
+        prompt = await wait_for_screen(pilot, TextPrompt)
+        prompt.query_one(Input).value = "Diane"
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ChooseTerm)
+        await wait_for_screen(pilot, ChooseTerm)
         await pilot.press("enter")  # the first category: person
-        await pilot.pause()
-        assert app.screen is screen
+        await wait_until(pilot, lambda: app.screen is screen)
         assert [(r.text, r.category.value) for r in list_identifiers(study)] == [
             ("Diane", "person")
         ]
         table = screen.query_one(DataTable)
         assert table.get_row_at(0) == ["person", "Diane"]
         await pilot.press("d")
-        await pilot.pause()
-        assert isinstance(app.screen, Confirm)
+        await wait_for_screen(pilot, Confirm)
         await pilot.press("y")
-        await pilot.pause()
-        assert list_identifiers(study) == [] and table.row_count == 0
+        await wait_until(pilot, lambda: app.screen is screen and table.row_count == 0)
+        assert list_identifiers(study) == []
 
 
 async def test_review_suggestions_one_by_one_and_save(study: Study, approved: InterviewRow) -> None:
@@ -63,7 +59,7 @@ async def test_review_suggestions_one_by_one_and_save(study: Study, approved: In
     async with app.run_test(size=SIZE) as pilot:
         screen = DeidReviewScreen(approved)
         app.push_screen(screen)
-        await pilot.pause()
+        await wait_for_screen(pilot, DeidReviewScreen)
         table = screen.query_one(DataTable)
         assert table.row_count == 12
         context = str(screen.query_one("#deid-context", Static).content)
@@ -73,16 +69,14 @@ async def test_review_suggestions_one_by_one_and_save(study: Study, approved: In
         assert table.cursor_row == 1  # on to the next undecided one
         await pilot.press("y")
         await pilot.press("ctrl+s")  # 10 undecided: refused
-        await pilot.pause()
-        assert any("not decided yet" in m for _, m in notifications(app))
+        await wait_for_notification(pilot, "not decided yet")
         assert len(Transcripts(study.db).for_interview(approved.id)) == 1
         await pilot.press("A")  # replace the rest
         await pilot.pause()
         bar = str(screen.query_one("#deid-bar", Static).content)
         assert "11 replace, 1 keep, 0 undecided" in bar
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert app.screen is not screen
+        await wait_until(pilot, lambda: app.screen is not screen)
     view = load_transcript(study, approved.participant_id)
     assert view.kind == "deidentified"
     assert view.segments[1].text == (
@@ -95,13 +89,14 @@ async def test_decisions_are_kept_when_leaving_and_coming_back(
 ) -> None:
     app = FieldkitApp(study)
     async with app.run_test(size=SIZE) as pilot:
-        app.push_screen(DeidReviewScreen(approved))
-        await pilot.pause()
+        first = DeidReviewScreen(approved)
+        app.push_screen(first)
+        await wait_for_screen(pilot, DeidReviewScreen)
         await pilot.press("n", "y", "escape")
-        await pilot.pause()
+        await wait_until(pilot, lambda: app.screen is not first)
         again = DeidReviewScreen(approved)
         app.push_screen(again)
-        await pilot.pause()
+        await wait_until(pilot, lambda: app.screen is again and again.is_mounted)
         assert again.review is not None
         assert [i.decision for i in again.review.items[:3]] == ["rejected", "accepted", "pending"]
         assert again.query_one(DataTable).cursor_row == 2
@@ -114,11 +109,9 @@ async def test_playing_without_a_recording_is_a_notification(
     async with app.run_test(size=SIZE) as pilot:
         screen = DeidReviewScreen(approved)
         app.push_screen(screen)
-        await pilot.pause()
+        await wait_for_screen(pilot, DeidReviewScreen)
         await pilot.press("space")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        assert any("no recording" in m for _, m in notifications(app))
+        await wait_for_notification(pilot, "no recording")
         assert app.screen is screen and screen.playback is None
 
 
@@ -128,6 +121,5 @@ async def test_a_transcript_not_approved_cannot_be_reviewed(study: Study) -> Non
     async with app.run_test(size=SIZE) as pilot:
         screen = DeidReviewScreen(interview)
         app.push_screen(screen)
-        await pilot.pause()
+        await wait_for_notification(pilot, "still needs review")
         assert screen.review is None
-        assert any("still needs review" in m for _, m in notifications(app))

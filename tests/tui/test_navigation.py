@@ -13,7 +13,7 @@ from fieldkit.tui.screens.approval_queue import ApprovalQueueScreen
 from fieldkit.tui.screens.identifiers import DeidReviewScreen, IdentifiersScreen
 from fieldkit.tui.screens.queue import QueueScreen
 from fieldkit.tui.screens.report import ReportScreen
-from tests.tui.conftest import SIZE
+from tests.tui.conftest import SIZE, wait_for_screen
 
 
 @pytest.mark.parametrize(
@@ -26,25 +26,22 @@ async def test_keys_open_the_screens_and_escape_returns(
     study = build_demo_study(tmp_path / "demo", transcripts=True)
     app = FieldkitApp(study)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_for_screen(pilot, QueueScreen)
         await pilot.press(key)
-        await pilot.pause()
-        assert isinstance(app.screen, screen)
+        await wait_for_screen(pilot, screen)
         await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, QueueScreen)
+        await wait_for_screen(pilot, QueueScreen)
 
 
 async def test_d_opens_de_identification_of_the_highlighted_participant(tmp_path: Path) -> None:
     study = build_demo_study(tmp_path / "demo", transcripts=True)
     app = FieldkitApp(study)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        table = app.screen.query_one(DataTable)
+        queue = await wait_for_screen(pilot, QueueScreen)
+        table = queue.query_one(DataTable)
         approved = "INTSTA010-PEER"  # approved with changes in the demo
         row = next(i for i, key in enumerate(table.rows) if key.value == approved)
         table.move_cursor(row=row)
         await pilot.press("D")
-        await pilot.pause()
-        assert isinstance(app.screen, DeidReviewScreen)
-        assert app.screen.interview.participant_id == approved
+        deid = await wait_for_screen(pilot, DeidReviewScreen)
+        assert deid.interview.participant_id == approved

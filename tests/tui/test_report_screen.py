@@ -8,6 +8,7 @@ from fieldkit.services.study import Study
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.report import DurationChart, ReportScreen, duration_bars
 from tests.export.factory import make_interview
+from tests.tui.conftest import wait_until
 
 SIZE = (120, 40)
 
@@ -25,10 +26,7 @@ async def test_report_screen_shows_a_bar_per_interview(study: Study) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = ReportScreen()
         app.push_screen(screen)
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert screen.report is not None
+        await wait_until(pilot, lambda: screen.report is not None)  # gathered in a worker
         chart = screen.query_one(DurationChart)
         lines = chart.render_bars().plain.splitlines()
         assert [line.split()[0] for line in lines] == [
@@ -43,8 +41,7 @@ async def test_report_screen_shows_a_bar_per_interview(study: Study) -> None:
         text = str(screen.query_one("#report-text", Static).content)
         assert "mean 35.0 min (SD 5.0; median 35.0; range 30.0–40.0), n = 3" in text
         await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, ReportScreen)
+        await wait_until(pilot, lambda: not isinstance(app.screen, ReportScreen))
 
 
 def pytest_approx(value: float) -> object:

@@ -18,6 +18,8 @@ from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.review import EditTurn, ReviewScreen, find_next
 from fieldkit.tui.widgets.review_turns import QuestionLine, ReviewTurns
 
+from .conftest import wait_for_notification, wait_for_screen, wait_until
+
 SIZE = (120, 40)
 NEEDS_REVIEW = "INTSTA006-PEER"  # demo states: 006 needs review, 008 sent (overdue)
 SENT = "INTSTA008-PEER"
@@ -46,9 +48,8 @@ def latest_segments(study: Study, interview: InterviewRow) -> tuple[int, list]: 
 async def open_review(app: FieldkitApp, pilot: object, interview: InterviewRow) -> ReviewScreen:
     screen = ReviewScreen(interview)
     app.push_screen(screen)
+    await wait_until(pilot, lambda: app.screen is screen and screen.is_mounted)  # type: ignore[arg-type]
     await pilot.pause()  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
-    assert app.screen is screen
     return screen
 
 
@@ -62,13 +63,11 @@ async def test_edit_a_turn_and_save_a_revision(review_study: Study) -> None:
         original = screen.segments[9].text
         assert original.startswith("And I live,")
         await pilot.press("e")
-        await pilot.pause()
-        assert isinstance(app.screen, EditTurn)
-        editor = app.screen.query_one(TextArea)
+        edit = await wait_for_screen(pilot, EditTurn)
+        editor = edit.query_one(TextArea)
         editor.text = original.replace("And I live,", "And finally,")
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.screen is screen
+        await wait_until(pilot, lambda: app.screen is screen)
         assert "1 unsaved change" in str(screen.query_one("#review-bar", Static).content)
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -168,8 +167,7 @@ async def test_question_markers_and_search(review_study: Study) -> None:
         await pilot.press("slash")
         await pilot.pause()
         await pilot.press(*"no such words", "enter")
-        await pilot.pause()
-        assert any("is not in this transcript" in n.message for n in app._notifications)
+        await wait_for_notification(pilot, "is not in this transcript")
 
 
 def test_find_next_matches_phrases_and_wraps(review_study: Study) -> None:
@@ -196,11 +194,7 @@ async def test_a_sent_transcript_is_read_only(review_study: Study) -> None:
         screen = await open_review(app, pilot, interview)
         assert "read only" in str(screen.query_one("#review-bar", Static).content)
         await pilot.press("s")
-        await pilot.pause()
-        assert any(
-            n.severity == "error" and "can no longer be edited" in n.message
-            for n in app._notifications
-        )
+        await wait_for_notification(pilot, "can no longer be edited", "error")
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert latest_segments(review_study, interview)[0] == before
@@ -222,10 +216,7 @@ async def test_playing_without_an_output_device_says_so(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, pilot, interview)
         await pilot.press("space")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        errors = [n.message for n in app._notifications if n.severity == "error"]
-        assert any("no audio output device found" in m for m in errors)
+        await wait_for_notification(pilot, "no audio output device found", "error")
         assert screen.playback is None
         await pilot.press("down")
         assert screen.turn == 1
@@ -237,11 +228,9 @@ async def test_escape_with_unsaved_changes_asks_first(review_study: Study) -> No
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, pilot, interview)
         await pilot.press("s", "escape")
-        await pilot.pause()
-        assert app.screen is not screen  # the Confirm dialog
+        await wait_until(pilot, lambda: app.screen is not screen)  # the Confirm dialog
         await pilot.press("n")
-        await pilot.pause()
-        assert app.screen is screen
+        await wait_until(pilot, lambda: app.screen is screen)
         assert screen.query_one(ReviewTurns) is not None
 
 
@@ -254,10 +243,8 @@ async def test_space_plays_the_turn_on_a_real_output_device_and_stops_it(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, pilot, interview)
         await pilot.press("space")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_until(pilot, lambda: screen.playback is not None)  # opened in a worker
         assert screen.playback is not None and screen.playback.active
-        assert any(n.message.startswith("Playing 00:00") for n in app._notifications)
+        await wait_for_notification(pilot, "Playing 00:00")
         await pilot.press("space")
-        await pilot.pause()
-        assert screen.playback is None
+        await wait_until(pilot, lambda: screen.playback is None)
