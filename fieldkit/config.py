@@ -12,6 +12,7 @@ import tomli_w
 
 from fieldkit.errors import StudyConfigError
 from fieldkit.names import SAFE_NAME_RULE, check_safe_name, closest, is_safe_name, suggest
+from fieldkit.private import write_private_text
 
 DEFAULT_SCHEDULE = "ccu-staff-commencement.yaml"
 DEFAULT_ID_TEMPLATE = "INTSTA{number:03d}-{role}"
@@ -146,7 +147,7 @@ def _recording_table(settings: RecordingSettings) -> dict[str, Any]:
 
 
 def write_config(path: Path, config: StudyConfig) -> None:
-    path.write_text(config_to_toml(config), encoding="utf-8")
+    write_private_text(path, config_to_toml(config))
 
 
 def load_config(path: Path) -> StudyConfig:

@@ -50,6 +50,10 @@ class StudyPaths:
         except ValueError:
             return str(path.resolve())
 
+    def contains(self, path: Path) -> bool:
+        """Whether `path` lies inside the study folder (symbolic links resolved)."""
+        return path.resolve().is_relative_to(self.root.resolve())
+
     def inside(self, path: Path) -> Path:
         """`path` itself, if it lies inside the study folder; otherwise a FieldkitError.
 

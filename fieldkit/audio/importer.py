@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fieldkit.audio.reader import AudioInfo, inspect_audio
 from fieldkit.errors import AudioError
+from fieldkit.private import private_mkdir
 
 MAX_NAME_ATTEMPTS = 999
 
@@ -22,7 +23,7 @@ def import_audio_file(src: Path, dest_dir: Path, stem: str) -> tuple[Path, Audio
     if not stem or "/" in stem or os.sep in stem or stem in (".", ".."):
         raise AudioError(f"invalid file name stem {stem!r}", "use letters, digits, '-' and '_'")
     inspect_audio(src)
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    private_mkdir(dest_dir, parents=True, exist_ok=True)
     extension = src.suffix.lower()
     dest, fd = _create_new_file(dest_dir, stem, extension)
     try:

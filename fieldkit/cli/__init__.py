@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
-from fieldkit import __version__
+from fieldkit import __version__, private
 from fieldkit.cli.common import AppContext, run_app, study_root
 from fieldkit.errors import FieldkitError
 from fieldkit.services.study import explain_failure
@@ -75,9 +75,12 @@ def main(
 
     Run without a command to open the app on the study.
     """
+    # A second line of defence: whatever this command creates without an explicit mode is
+    # owner-only (the study's own files are made 0600 explicitly). Restored when it is done.
+    ctx.with_resource(private.owner_only_umask())
     ctx.obj = AppContext(study_dir=study_dir, actor=actor)
     if ctx.invoked_subcommand is None:
-        run_app(ctx.obj.study(), input_file=input_file)
+        run_app(ctx.obj.study(announce_permissions=False), input_file=input_file)
 
 
 def _register() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fieldkit.cli.common import echo_json, with_study
+from fieldkit.cli.common import echo_json, note_outside_study, with_study
 from fieldkit.cli.deletion import confirm_deletion, echo_deletion
 from fieldkit.core.diff import Change, DiffOp
 from fieldkit.core.guard import format_clock
@@ -79,6 +79,7 @@ def send_command(study: Study, participant_id: str, out: Path, wave: str | None)
         f"{sent.interview.participant_id} {sent.interview.wave}: revision {sent.revision} "
         f"sent{again} as {sent.path} ({sent.turns} turns); reply by {sent.deadline.isoformat()}"
     )
+    note_outside_study(study, sent.path)
 
 
 @approval_group.command("receive")

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from fieldkit import private
 from fieldkit.paths import study_dir_from
 from fieldkit.services.study import Study, open_study
 
@@ -23,11 +24,14 @@ class AppContext:
     actor: str | None = None
     _study: Study | None = None
 
-    def study(self) -> Study:
+    def study(self, announce_permissions: bool = True) -> Study:
+        """The study, opened once. `announce_permissions=False`: the app says it instead."""
         if self._study is None:
             root = study_dir_from(self.study_dir)
             remember_study_root(root)
             self._study = open_study(root, actor=self.actor)
+            if announce_permissions:
+                announce_tightened(self._study)
             announce_recovery(self._study)
         return self._study
 
@@ -46,6 +50,19 @@ def study_root(ctx: click.Context) -> Path:
     """The study the command was working on (else the one it would have used)."""
     root = ctx.meta.get(_STUDY_ROOT)
     return root if isinstance(root, Path) else study_dir_from(None)
+
+
+def announce_tightened(study: Study) -> None:
+    """Opening a study makes fieldkit's own files in it owner-only; say so when it changed any."""
+    if study.permissions_tightened:
+        click.echo(f"note: {private.tightened_note(study.permissions_tightened)}", err=True)
+
+
+def note_outside_study(study: Study, path: Path, folder: bool = False) -> None:
+    """A file (or folder of files) written outside the study is private, but not the study's."""
+    note = private.outside_study_note(path, study.paths, folder=folder)
+    if note:
+        click.echo(f"note: {note}", err=True)
 
 
 def announce_recovery(study: Study) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fieldkit.cli.common import echo_json, with_study
+from fieldkit.cli.common import echo_json, note_outside_study, with_study
 from fieldkit.core.deid import LIST_CATEGORIES
 from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Speaker
@@ -130,6 +130,7 @@ def deidentify_command(
             f'"decision" to replace or keep, then run fieldkit deidentify {participant_id}'
             f" --decisions {save_path}"
         )
+        note_outside_study(study, save_path)
         return
     decisions = load_decisions(review, decisions_path) if decisions_path is not None else []
     decided = {d.suggestion_id for d in decisions}

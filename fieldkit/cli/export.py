@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fieldkit.cli.common import with_study
+from fieldkit.cli.common import note_outside_study, with_study
 from fieldkit.errors import FieldkitError
 from fieldkit.services.export import FORMATS, SOFTWARE, check_format, check_timestamps, export
 from fieldkit.services.study import Study
@@ -71,6 +71,7 @@ def export_command(
     )
     for path in result.files:
         click.echo(f"  {path.name}")
+    note_outside_study(study, out_dir, folder=True)
 
 
 def _confirm_identified() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fieldkit.cli.common import remember_study_root, run_app
+from fieldkit.cli.common import announce_tightened, remember_study_root, run_app
 from fieldkit.services.demo import build_demo_study, demo_interview_audio
 from fieldkit.services.study import init_study
 
@@ -20,6 +20,7 @@ def init_command(directory: Path, title: str | None, actor: str | None) -> None:
     remember_study_root(directory)
     study = init_study(directory, title=title, actor=actor)
     study.close()
+    announce_tightened(study)  # a folder that was there already is made owner-only
     click.echo(f"created study {study.config.title!r} in {study.root}")
     click.echo(f"next: fieldkit --study {study.root} participant add --site 'Site 1' --role PEER")
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.errors import FieldkitError
+from fieldkit.private import open_private
 
 FORMAT_NAME = "de-identification decisions"
 FORMAT_VERSION = 1
@@ -93,7 +94,7 @@ def write_decisions(path: Path, decisions: DecisionsFile) -> None:
         "suggestions": [_entry_json(e) for e in decisions.entries],
     }
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    with path.open("x", encoding="utf-8") as out:
+    with open_private(path, "x", encoding="utf-8") as out:
         out.write(text)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldkit.export.turns import ExportTranscript, Timestamps, clock_tenths, turn_line
+from fieldkit.private import open_private, write_private_text
 
 GENERATOR = "fieldkit"
 TOPIC_STYLE = "Heading 1"
@@ -45,7 +46,8 @@ def write_docx(transcript: ExportTranscript, path: Path, timestamps: Timestamps 
         # "Label: …" from the first one.
         paragraph.add_run(f"{label}:").bold = True
         paragraph.add_run(turn_line(transcript, turn, timestamps)[len(label) + 1 :])
-    document.save(str(path))
+    with open_private(path, "wb") as out:
+        document.save(out)
     return path
 
 
@@ -69,5 +71,5 @@ def nvivo_rows(transcript: ExportTranscript) -> list[str]:
 def write_txt(transcript: ExportTranscript, path: Path) -> Path:
     # UTF-8 with a byte-order mark: NVivo on Windows then reads non-ASCII text correctly.
     text = "\r\n".join(nvivo_rows(transcript)) + "\r\n"
-    path.write_text(text, encoding="utf-8-sig", newline="")  # CRLF as written, on any system
+    write_private_text(path, text, encoding="utf-8-sig", newline="")  # CRLF on any system
     return path

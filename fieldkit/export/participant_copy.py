@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fieldkit.core.guard import format_clock
 from fieldkit.errors import FieldkitError
+from fieldkit.private import open_private, write_private_text
 
 COPY_FORMATS = ("docx", "txt")
 TRANSCRIPT_HEADING = "Transcript"
@@ -141,7 +142,7 @@ def write_copy(copy: ParticipantCopy, path: Path) -> None:
     if copy_format(path) == "docx":
         _write_docx(copy, path)
     else:
-        path.write_text(copy_as_text(copy), encoding="utf-8")
+        write_private_text(path, copy_as_text(copy))
 
 
 def copy_as_text(copy: ParticipantCopy) -> str:
@@ -175,7 +176,8 @@ def _write_docx(copy: ParticipantCopy, path: Path) -> None:
         paragraph.add_run(turn.text)
     footer = document.sections[0].footer.paragraphs[0]
     footer.text = f"Document ID: {copy.document_id.encode()} {KEEP_ID}"
-    document.save(str(path))
+    with open_private(path, "wb") as out:
+        document.save(out)
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from xml.etree import ElementTree as ET
 
 from fieldkit.core.models import Speaker
 from fieldkit.export.turns import ExportTranscript, Timestamps, turn_line
+from fieldkit.private import open_private
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 CASE_VARIABLES = ("site", "role", "wave")
@@ -261,7 +262,10 @@ def write_qdpx(
     timestamps: Timestamps = "after",
 ) -> Path:
     xml, files = build_project(project_name, transcripts, user, timestamps)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with (
+        open_private(path, "wb") as out,
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         archive.writestr("project.qde", xml)
         for name, text in files.items():
             archive.writestr(name, text.encode("utf-8"))

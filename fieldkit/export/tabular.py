@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.export.turns import ExportTranscript, clock
+from fieldkit.private import open_private, write_private_text
 
 CSV_COLUMNS = (
     "participant",
@@ -59,7 +60,7 @@ def file_stem(transcripts: Sequence[ExportTranscript]) -> str:
 
 
 def write_csv(transcripts: Sequence[ExportTranscript], path: Path) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with open_private(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for transcript in transcripts:
@@ -84,5 +85,5 @@ def write_json(transcripts: Sequence[ExportTranscript], path: Path) -> Path:
         }
         for t in transcripts
     ]
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_private_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path

@@ -17,6 +17,7 @@ from pathlib import Path
 from fieldkit.core.models import Segment, Speaker, Word
 from fieldkit.core.workflow import TranscriptState
 from fieldkit.paths import demo_root, shipped_demo_audio
+from fieldkit.private import private_mkdir, write_private_text
 from fieldkit.services.participants import add_participant, give_consent
 from fieldkit.services.study import Study, init_study, now_iso
 from fieldkit.store.repo import Events, InterviewRow
@@ -164,7 +165,7 @@ def _advance(study: Study, interview: InterviewRow, demo: DemoTranscript, today:
     if demo.target is TranscriptState.REVIEWED:
         return
     outbox = study.paths.exports / "participant-copies"
-    outbox.mkdir(parents=True, exist_ok=True)
+    private_mkdir(outbox, parents=True, exist_ok=True)
     fmt = "txt" if demo.target is not TranscriptState.SENT else "docx"
     copy = outbox / f"{interview.participant_id}_{interview.wave}.{fmt}"
     approval.send_copy(study, interview.participant_id, copy, today=day, at=at)
@@ -174,7 +175,7 @@ def _advance(study: Study, interview: InterviewRow, demo: DemoTranscript, today:
     text = copy.read_text(encoding="utf-8")
     for old, new in PARTICIPANT_EDIT:
         text = text.replace(old, new)
-    returned.write_text(text, encoding="utf-8")
+    write_private_text(returned, text)
     back = approval.read_returned(study, interview.participant_id, returned)
     approval.accept_returned(study, back, at=at)
     approval.move(study, interview, demo.target, note="decided: approved-with-changes", at=at)

@@ -15,6 +15,7 @@ from fieldkit.core.schedule import Schedule, load_schedule
 from fieldkit.core.turns import build_turns
 from fieldkit.errors import FieldkitError, ScheduleError
 from fieldkit.export.turns import TIMESTAMP_PLACEMENTS, ExportTranscript, Timestamps, place_topics
+from fieldkit.private import private_mkdir
 from fieldkit.services.deid import (
     analysis_interviews,
     approved_text,
@@ -99,7 +100,7 @@ def export(
             + (f" and {len(clashes) - 3} more" if len(clashes) > 3 else ""),
             "exports never overwrite: choose an empty or new folder",
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_mkdir(out_dir, parents=True, exist_ok=True)
     files = _write(study, fmt, out_dir, transcripts, placement)
     _record(study, fmt, out_dir, chosen, files, identified)
     return ExportResult(fmt, out_dir, files, transcripts, identified, notes)

@@ -23,6 +23,7 @@ from fieldkit.core.guard import GuardEvent, GuardTracker
 from fieldkit.core.models import InterviewStatus
 from fieldkit.core.participants import require_consent
 from fieldkit.errors import AudioError, FieldkitError
+from fieldkit.private import private_mkdir
 from fieldkit.processes import still_running
 from fieldkit.services.interviews import (
     check_wave,
@@ -132,7 +133,7 @@ class RecordingSession:
     def start(self) -> None:
         participant = get_participant(self.study, self.interview.participant_id)
         require_consent(participant)  # checked again here: consent may have changed meanwhile
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_mkdir(self.path.parent, parents=True, exist_ok=True)
         with self.study.transaction():
             self.recording_id = Recordings(self.study.db).insert(
                 interview_id=self.interview.id,

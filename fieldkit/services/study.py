@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from fieldkit.config import (
 from fieldkit.core.schedule import Schedule, load_schedule
 from fieldkit.errors import FieldkitError, NotAStudyError
 from fieldkit.paths import StudyPaths, shipped_schedule
+from fieldkit.private import copy_private, open_private, private_mkdir, tighten_study
 from fieldkit.store.db import create_database, failure_message, open_database, transaction
 from fieldkit.store.repo import AuditLog
 
@@ -47,6 +47,8 @@ class Study:
     paths: StudyPaths
     config: StudyConfig
     actor: str
+    # How many of the study's files and folders opening it made owner-only (the faces say so).
+    permissions_tightened: int = 0
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @property
@@ -107,6 +109,7 @@ def open_study(root: Path, actor: str | None = None) -> Study:
             f"{root} is not a fieldkit study (no {paths.config.name})",
             "create one with `fieldkit init DIR`, or name one with --study DIR or $FIELDKIT_STUDY",
         )
+    tightened = tighten_study(paths)  # before SQLite makes its -wal/-shm with the db file's mode
     config = load_config(paths.config)
     if not paths.database.is_file():
         raise NotAStudyError(
@@ -114,6 +117,7 @@ def open_study(root: Path, actor: str | None = None) -> Study:
             "restore the database from a backup, or run `fieldkit init` in a new folder",
         )
     study = Study(paths=paths, config=config, actor=actor or default_actor())
+    study.permissions_tightened = tightened
     study.db  # noqa: B018 - opens and migrates now, so a broken database fails early
     return study
 
@@ -130,22 +134,24 @@ def init_study(root: Path, title: str | None = None, actor: str | None = None) -
         raise FieldkitError(f"{root} is a file, not a folder", "choose another path")
     made: list[Path] = []  # undone in reverse order on failure
     study: Study | None = None
+    tightened = tighten_study(paths)  # a folder that was there already becomes owner-only too
     try:
         for folder in (root, paths.audio, paths.schedules):
             if not folder.exists():
-                folder.mkdir(parents=True)
+                private_mkdir(folder, parents=True)
                 made.append(folder)
         config = default_config(title or root.resolve().name)
         schedule = paths.schedules / DEFAULT_SCHEDULE
         if not schedule.exists():  # a schedule already there is the user's: kept as it is
             made.append(schedule)
-            shutil.copyfile(shipped_schedule(DEFAULT_SCHEDULE), schedule)
+            copy_private(shipped_schedule(DEFAULT_SCHEDULE), schedule)
         create_database(paths.database)  # refuses to replace a database made meanwhile
         made.extend([paths.database, *_database_sidecars(paths.database)])
-        with paths.config.open("x", encoding="utf-8") as out:  # "x": never replace a study.toml
+        with open_private(paths.config, "x", encoding="utf-8") as out:  # never replace one
             made.append(paths.config)
             out.write(config_to_toml(config))
         study = Study(paths=paths, config=config, actor=actor or default_actor())
+        study.permissions_tightened = tightened
         with study.transaction():
             study.audit("study created", title=config.title)
     except BaseException:

@@ -23,6 +23,7 @@ from fieldkit.core.audit import AuditReport
 from fieldkit.core.models import InterviewStatus, Segment
 from fieldkit.core.workflow import TranscriptState
 from fieldkit.errors import FieldkitError
+from fieldkit.private import open_private, private_mkdir
 from fieldkit.processes import process_alive
 from fieldkit.services.interviews import check_wave
 from fieldkit.services.participants import get_participant
@@ -308,8 +309,8 @@ def run_pending(study: Study, on_outcome: Callable[[JobOutcome], None] | None = 
 def start_worker(study: Study) -> subprocess.Popen[bytes]:
     """Start the worker process; its log (job IDs and errors only, never text) goes to the study."""
     log_dir = study.root / "logs"
-    log_dir.mkdir(exist_ok=True)
-    log = (log_dir / WORKER_LOG).open("ab")
+    private_mkdir(log_dir, exist_ok=True)
+    log = open_private(log_dir / WORKER_LOG, "ab")
     command = [sys.executable, "-m", "fieldkit.transcribe.worker", "--study", str(study.root)]
     try:
         return subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)

@@ -19,6 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from fieldkit.errors import FieldkitError
+from fieldkit.private import create_private_file
 from fieldkit.storage import (
     disk_full_error,
     is_nearly_full,
@@ -92,6 +93,7 @@ def create_database(path: Path) -> None:
     sees a half-made database, and an existing file is never replaced."""
     building = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
+        create_private_file(building, exclusive=False)  # 0600: SQLite's -wal/-shm follow it
         conn = connect(building)
         try:
             conn.execute("PRAGMA journal_mode=WAL")  # our private file: nobody to race with

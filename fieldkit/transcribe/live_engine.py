@@ -36,8 +36,10 @@ def receive(stream: IO[bytes]) -> Any:
 def main(argv: list[str]) -> int:
     os.environ["HF_HUB_OFFLINE"] = "1"
     from fieldkit.errors import FieldkitError
+    from fieldkit.private import set_owner_only_umask
     from fieldkit.transcribe.engine import EngineOptions, load_model, transcribe_chunk
 
+    set_owner_only_umask()  # it writes no file; should a library ever, it stays private
     model_dir, vocabulary = Path(argv[0]), tuple(argv[1:])
     out, inp = sys.stdout.buffer, sys.stdin.buffer
     try:

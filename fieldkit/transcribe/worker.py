@@ -26,8 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["HF_HUB_OFFLINE"] = "1"
 
     from fieldkit.errors import FieldkitError
+    from fieldkit.private import open_private, set_owner_only_umask
     from fieldkit.services.study import open_study
     from fieldkit.services.transcription import JobOutcome, run_pending
+
+    set_owner_only_umask()  # a second line: the study's files are made 0600 explicitly
 
     def report(outcome: JobOutcome) -> None:
         state = "done" if outcome.ok else f"failed: {outcome.message}"
@@ -39,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", error.one_line())
         return 1
     lock_path = study.root / LOCK_FILE
-    with lock_path.open("w") as lock:
+    with open_private(lock_path, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

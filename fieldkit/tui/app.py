@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from fieldkit.core.guard import format_clock
 from fieldkit.errors import FieldkitError
+from fieldkit.private import tightened_note
 from fieldkit.services.interviews import InterviewSession
 from fieldkit.services.recording import recover_interrupted
 from fieldkit.services.study import Study
@@ -60,6 +61,9 @@ class FieldkitApp(App[None]):
         self._transcriber_started = float("-inf")
 
     def on_mount(self) -> None:
+        if self.study.permissions_tightened:  # opening the study made its files owner-only
+            note = tightened_note(self.study.permissions_tightened)
+            self.notify(note[0].upper() + note[1:] + ".", timeout=10)
         self.recover_recordings()
         self.push_screen(QueueScreen())
         self.ensure_transcriber()  # jobs left queued by an earlier session resume now
