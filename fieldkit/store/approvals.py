@@ -105,6 +105,18 @@ class Approvals:
             .last_pk
         )
 
+    def latest_copy_path(self) -> str | None:
+        """Where the study's most recent participant's copy was written or returned copy read
+        from (any interview), as stored."""
+        rows = self.db.execute(
+            "select path, at from ("
+            " select path, sent_at as at, id from approval_sends where path is not null"
+            " union all"
+            " select path, received_at as at, id from approval_returns where path is not null"
+            ") order by at desc, id desc limit 1"
+        ).fetchall()
+        return str(rows[0][0]) if rows else None
+
     def returns(self, interview_id: int) -> list[ReturnRow]:
         rows = self.db["approval_returns"].rows_where(
             "interview_id = ?", [interview_id], order_by="id"
