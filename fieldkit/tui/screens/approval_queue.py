@@ -100,14 +100,20 @@ def overdue_line(statuses: list[ApprovalStatus]) -> Text:
     )
 
 
+def counted(n: int, one: str, many: str = "") -> str:
+    """ "1 file", "3 files"."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def deletion_lines(deletion: Deletion, shown: Callable[[Path], str] = str) -> list[str]:
     """What a withdrawal deleted, in plain words (counts and paths, never content); `shown`
     writes a path (the study's own files relative to its folder)."""
     counts = deletion.counts
     lines = [
-        f"Deleted {counts.transcripts} version(s) of the transcript ({counts.words} words), "
-        f"{counts.recordings} recording(s), {counts.events} note(s) or marker(s) with text, "
-        f"and {len(deletion.removed)} file(s):",
+        f"Deleted {counted(counts.transcripts, 'version')} of the transcript "
+        f"({counted(counts.words, 'word')}), {counted(counts.recordings, 'recording')}, "
+        f"{counted(counts.events, 'note or marker', 'notes or markers')} with text and "
+        f"{counted(len(deletion.removed), 'file')}:",
         *(f"  {shown(path)}" for path in deletion.removed),
     ]
     lines += [
@@ -135,8 +141,8 @@ def deletion_lines(deletion: Deletion, shown: Callable[[Path], str] = str) -> li
 def export_lines(result: ExportResult) -> list[str]:
     kind = "identified" if result.identified else "de-identified"
     lines = [
-        f"{len(result.files)} file(s) with {len(result.transcripts)} {kind} transcript(s), "
-        f"written to {result.out_dir}:",
+        f"{counted(len(result.files), 'file')} with "
+        f"{counted(len(result.transcripts), f'{kind} transcript')}, written to {result.out_dir}:",
         *(f"  {path.name}" for path in result.files),
         f"They open in {SOFTWARE[result.format]}.",
     ]
