@@ -323,9 +323,10 @@ class ApprovalQueueScreen(FieldkitScreen):
 
         def then(sent: SentCopy) -> None:
             again = " again" if sent.resent else ""
+            where = self.study.paths.relative(sent.path)
             self.notify(
-                f"Sent{again}: {status.participant}'s copy is written to {sent.path}, and today "
-                f"is recorded as the day it went out. Reply by {sent.deadline.isoformat()}.",
+                f"Sent{again}: {where} written, today recorded as the day it went out. "
+                f"Reply by {sent.deadline.isoformat()}.",
                 timeout=10,
             )
 
@@ -348,6 +349,7 @@ class ApprovalQueueScreen(FieldkitScreen):
                     "The file the participant sent back. It is compared with what was sent, "
                     "and nothing is stored until you say so."
                 ),
+                hint="Enter reads and compares it · Escape cancels",
             )
             self.app.push_screen(prompt, lambda path: self.receive(status, path))
 

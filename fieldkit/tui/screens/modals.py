@@ -25,13 +25,19 @@ class TextPrompt(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
-        self, title: str, placeholder: str = "", value: str = "", description: str = ""
+        self,
+        title: str,
+        placeholder: str = "",
+        value: str = "",
+        description: str = "",
+        hint: str = "Enter saves · Escape cancels",
     ) -> None:
         super().__init__(classes="dialog")
         self.prompt_title = title
         self.placeholder = placeholder
         self.value = value
         self.description = description
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box") as box:
@@ -44,7 +50,7 @@ class TextPrompt(ModalScreen[str | None]):
                 id="prompt-input",
                 select_on_focus=False,  # typing goes after a filled-in folder, not over it
             )
-            yield Label("Enter saves · Escape cancels", classes="dialog-hint")
+            yield Label(self.hint, classes="dialog-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
