@@ -108,12 +108,15 @@ class Approvals:
     def latest_copy_path(self) -> str | None:
         """Where the study's most recent participant's copy was written or returned copy read
         from (any interview), as stored."""
+        # Times are to the second: in the same second, a return came after its send.
         rows = self.db.execute(
-            "select path, at from ("
-            " select path, sent_at as at, id from approval_sends where path is not null"
+            "select path from ("
+            " select path, sent_at as at, 0 as later, id from approval_sends"
+            " where path is not null"
             " union all"
-            " select path, received_at as at, id from approval_returns where path is not null"
-            ") order by at desc, id desc limit 1"
+            " select path, received_at as at, 1 as later, id from approval_returns"
+            " where path is not null"
+            ") order by at desc, later desc, id desc limit 1"
         ).fetchall()
         return str(rows[0][0]) if rows else None
 

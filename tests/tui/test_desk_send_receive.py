@@ -288,3 +288,30 @@ async def test_a_wrong_returned_file_is_refused_and_nothing_opens(
         assert "--wave" not in message and "fieldkit " not in message
         assert app.screen is queue
         assert isinstance(queue, ApprovalQueueScreen) and not queue.busy
+
+
+async def test_a_copy_returned_unchanged_says_no_changes(desk_study: Study, tmp_path: Path) -> None:
+    interview = interview_of(desk_study, REVIEWED)
+    copy = tmp_path / "copy.txt"
+    send_copy(desk_study, REVIEWED, copy)
+    revisions = len(Transcripts(desk_study.db).for_interview(interview.id))
+    app = FieldkitApp(desk_study)
+    async with app.run_test(size=SMALL) as pilot:
+        queue = await open_approvals(pilot)
+        await highlight(pilot, queue, REVIEWED)
+        await pilot.press("v")
+        prompt = await wait_for_screen(pilot, TextPrompt)
+        prompt.query_one(Input).value = str(copy)
+        await pilot.press("enter")
+        screen = await wait_for_screen(pilot, ReturnedCopyScreen)
+        text = screen_text(app)
+        assert "No changes" in text and "turn(s)" not in text and "0 turn" not in text
+        assert "returned it without changes" in text
+        assert len(screen.query(DiffRow)) == 0
+        await pilot.press("n")
+        await wait_for_notice(pilot, "changed nothing")
+        await pilot.press("s")
+        await wait_for_notice(pilot, "no changes")
+        await wait_until(pilot, lambda: app.screen is queue, "back on the approval queue")
+    assert state_of(desk_study, REVIEWED) is TranscriptState.RETURNED
+    assert len(Transcripts(desk_study.db).for_interview(interview.id)) == revisions
