@@ -244,10 +244,6 @@ class ApprovalQueueScreen(FieldkitScreen):
         if highlighted is not None and str(highlighted.interview_id) in self.statuses:
             table.move_cursor(row=table.get_row_index(str(highlighted.interview_id)))
 
-    @property
-    def overdue_count(self) -> int:
-        return sum(s.overdue for s in self.statuses.values())
-
     def highlighted(self) -> ApprovalStatus | None:
         table = self.query_one(DataTable)
         if table.row_count == 0:

@@ -44,7 +44,6 @@ class ReturnedCopyScreen(FieldkitScreen):
         super().__init__()
         self.returned = returned
         self.current = 0  # the change shown
-        self.stored_revision: int | None = None
 
     def compose(self) -> ComposeResult:
         interview, send = self.returned.interview, self.returned.send
@@ -108,7 +107,6 @@ class ReturnedCopyScreen(FieldkitScreen):
                 return
         if revision is None:
             return
-        self.stored_revision = revision
         changed = self.returned.summary.changed
         self.notify(
             f"Stored: {interview.participant_id} ({interview.wave}) is now returned"
