@@ -7,6 +7,7 @@ de-identified, written to the audit log. The key (placeholder → original) is n
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,14 @@ from fieldkit.services.deid import (
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
 from fieldkit.store.deid_repo import Exports
-from fieldkit.store.repo import Events, InterviewRow, Participants, TranscriptRow, Transcripts
+from fieldkit.store.repo import (
+    Events,
+    InterviewRow,
+    Interviews,
+    Participants,
+    TranscriptRow,
+    Transcripts,
+)
 
 FORMATS = ("nvivo-docx", "nvivo-txt", "qdpx", "csv", "json")
 SOFTWARE = {
@@ -46,6 +54,11 @@ class ExportResult:
     transcripts: list[ExportTranscript]
     identified: bool
     notes: list[str] = field(default_factory=list)  # skipped transcripts, leftover identifiers
+
+
+def default_out_dir(study: Study, today: dt.date | None = None) -> Path:
+    """Where an export goes unless told: <study>/exports/analysis-YYYY-MM-DD."""
+    return study.paths.exports / f"analysis-{(today or dt.date.today()).isoformat()}"
 
 
 def check_format(fmt: str) -> str:
@@ -81,14 +94,16 @@ def export(
     participant_ids: Sequence[str] = (),
     identified: bool = False,
     timestamps: str | None = None,
+    interview_ids: Sequence[int] = (),
 ) -> ExportResult:
     """Write the chosen transcripts to `out_dir` in `fmt`. Nothing is written if any check fails
     (unknown participant, nothing to export, a file that would be overwritten). `timestamps`:
-    see check_timestamps."""
+    see check_timestamps. `interview_ids` narrows the choice to those interviews (the app
+    exports the highlighted transcript, one wave of one participant)."""
     check_format(fmt)
     placement = check_timestamps(fmt, timestamps)
     _check_out_dir(out_dir)
-    chosen, notes = choose_transcripts(study, participant_ids, identified)
+    chosen, notes = choose_transcripts(study, participant_ids, identified, interview_ids)
     transcripts = [_export_transcript(study, i, row, identified) for i, row in chosen]
     if not identified:
         notes += _leftover_notes(study, chosen)
@@ -112,7 +127,10 @@ def _check_out_dir(out_dir: Path) -> None:
 
 
 def choose_transcripts(
-    study: Study, participant_ids: Sequence[str], identified: bool
+    study: Study,
+    participant_ids: Sequence[str],
+    identified: bool,
+    interview_ids: Sequence[int] = (),
 ) -> tuple[list[tuple[InterviewRow, TranscriptRow]], list[str]]:
     """(interview, revision) pairs to export, and notes on what was skipped and why."""
     ready = analysis_interviews(study)
@@ -124,6 +142,10 @@ def choose_transcripts(
                 "see fieldkit approval status",
             )
     candidates = [i for i in ready if not named or i.participant_id in named]
+    if interview_ids:
+        _check_ready(study, interview_ids, ready)
+        candidates = [i for i in candidates if i.id in interview_ids]
+        named = [i.participant_id for i in candidates]  # a transcript asked for is never skipped
     chosen: list[tuple[InterviewRow, TranscriptRow]] = []
     notes: list[str] = []
     for interview in candidates:
@@ -143,6 +165,19 @@ def choose_transcripts(
             "de-identify approved transcripts first (fieldkit deidentify PID)",
         )
     return chosen, notes
+
+
+def _check_ready(study: Study, interview_ids: Sequence[int], ready: Sequence[InterviewRow]) -> None:
+    ready_ids = {i.id for i in ready}
+    for interview_id in interview_ids:
+        if interview_id in ready_ids:
+            continue
+        found = [i for i in Interviews(study.db).all() if i.id == interview_id]
+        what = f"{found[0].participant_id} ({found[0].wave})" if found else "that interview"
+        raise FieldkitError(
+            f"the transcript of {what} is not approved, so it cannot be exported yet",
+            "export it once the participant has approved it",
+        )
 
 
 def _schedule_for(study: Study, interview: InterviewRow) -> Schedule | None:

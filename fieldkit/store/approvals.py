@@ -105,6 +105,21 @@ class Approvals:
             .last_pk
         )
 
+    def latest_copy_path(self) -> str | None:
+        """Where the study's most recent participant's copy was written or returned copy read
+        from (any interview), as stored."""
+        # Times are to the second: in the same second, a return came after its send.
+        rows = self.db.execute(
+            "select path from ("
+            " select path, sent_at as at, 0 as later, id from approval_sends"
+            " where path is not null"
+            " union all"
+            " select path, received_at as at, 1 as later, id from approval_returns"
+            " where path is not null"
+            ") order by at desc, later desc, id desc limit 1"
+        ).fetchall()
+        return str(rows[0][0]) if rows else None
+
     def returns(self, interview_id: int) -> list[ReturnRow]:
         rows = self.db["approval_returns"].rows_where(
             "interview_id = ?", [interview_id], order_by="id"

@@ -23,7 +23,7 @@ from fieldkit.services.study import Study
 from fieldkit.services.transcription import jobs_waiting, start_worker
 from fieldkit.tui.recording_link import RecordingLink
 from fieldkit.tui.screens.base import FieldkitScreen
-from fieldkit.tui.screens.help import HelpScreen, key_rows
+from fieldkit.tui.screens.help import HelpScreen, screen_help
 from fieldkit.tui.screens.interview import InterviewScreen
 from fieldkit.tui.screens.queue import QueueScreen
 
@@ -132,9 +132,7 @@ class FieldkitApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        screen = self.screen
-        title = "interview" if isinstance(screen, InterviewScreen) else "participant queue"
-        self.push_screen(HelpScreen(title, key_rows([*screen.BINDINGS, *self.BINDINGS])))
+        self.push_screen(screen_help(self.screen, self.BINDINGS))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette lists the screen's own actions first, then Textual's (theme, keys …)."""

@@ -3,6 +3,7 @@
 - `states`: a transcript's state (stored or derived), moves with history and audit, sign-off;
 - `queue`: every transcript's status for the approval queue;
 - `copies`: the participant's copy, sent and returned;
+- `folders`: the folder copies are written to and read back from (remembered per study);
 - `decisions`: approved, approved with changes, withdrawn, no response.
 
 Deleting a withdrawn interview's data completely lives in `fieldkit.services.deletion` (a
@@ -17,6 +18,8 @@ from fieldkit.services.approval.copies import (
     SentCopy,
     TurnDiff,
     accept_returned,
+    check_receive,
+    check_send,
     copy_labels,
     copy_turns,
     read_returned,
@@ -30,6 +33,7 @@ from fieldkit.services.approval.decisions import (
     decide,
     will_delete_on_withdrawal,
 )
+from fieldkit.services.approval.folders import copy_folder, default_copy_name
 from fieldkit.services.approval.queue import ApprovalStatus, approval_statuses
 from fieldkit.services.approval.states import (
     approval_state,
@@ -56,9 +60,13 @@ __all__ = [
     "approval_state_or_none",
     "approval_statuses",
     "check_decision",
+    "check_receive",
+    "check_send",
+    "copy_folder",
     "copy_labels",
     "copy_turns",
     "decide",
+    "default_copy_name",
     "mark_reviewed",
     "move",
     "policy",

@@ -69,6 +69,26 @@ def render_cover_note(study: Study, participant_id: str, wave: str, deadline: dt
     )
 
 
+def check_send(study: Study, participant_id: str, wave: str | None = None) -> InterviewRow:
+    """Refuse (one line) a send that `send_copy` would refuse for the transcript's state,
+    changing nothing: for a face to call before it asks where to write the copy. A copy that is
+    out already may be sent again. `send_copy` checks again under the write lock."""
+    interview = find_interview(study, participant_id, wave)
+    state = approval_state(study, interview.id)
+    if state is not TranscriptState.SENT:
+        check_move(state, TranscriptState.SENT, who(interview))
+    return interview
+
+
+def check_receive(study: Study, participant_id: str, wave: str | None = None) -> InterviewRow:
+    """Refuse (one line) a returned copy the transcript's state cannot take (never sent, already
+    returned, decided), changing nothing: for a face to call before it asks for the file."""
+    interview = find_interview(study, participant_id, wave)
+    state = approval_state(study, interview.id)
+    check_move(state, TranscriptState.RETURNED, who(interview))
+    return interview
+
+
 @dataclass(frozen=True)
 class SentCopy:
     interview: InterviewRow
@@ -218,9 +238,7 @@ def read_returned(
 ) -> ReturnedCopy:
     """Read a returned copy and compare it with what was sent. Refuses (one line) a file that is
     not the copy sent for this interview, and anything unreadable or mangled."""
-    interview = find_interview(study, participant_id, wave)
-    state = approval_state(study, interview.id)
-    check_move(state, TranscriptState.RETURNED, who(interview))  # checked again when stored
+    interview = check_receive(study, participant_id, wave)  # checked again when stored
     opened = open_copy(path)
     send = _matching_send(study, interview, path, opened.document_id)
     turns = returned_turns(opened, copy_labels(interview.participant_id))

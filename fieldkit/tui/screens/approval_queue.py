@@ -1,99 +1,225 @@
-"""The approval queue: every transcript by state with days waiting, overdue ones first.
+"""The approval queue: every transcript by state with days waiting, overdue ones first (marked,
+and counted above the table). The reviewer's desk:
 
-Enter opens the review screen; r signs a transcript off as reviewed; v reads a returned copy and
-shows it beside what was sent before storing it."""
+- Enter opens the review screen; r signs a transcript off as reviewed;
+- s sends the participant's copy (.docx or .txt, to the folder remembered for the study);
+- v reads a returned copy and opens the returned-copy screen (both sides, then store or not);
+- d records the participant's decision (withdrawal as the study's policy says);
+- x exports approved transcripts for analysis.
+
+Writing files, deleting a withdrawn interview and exporting run in a thread worker that calls
+the same services as the command line and posts a message; the handlers change what is shown.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Static
 
-from fieldkit.services.approval.copies import ReturnedCopy, accept_returned, read_returned
+from fieldkit.core.workflow import DECISIONS, TranscriptState
+from fieldkit.errors import FieldkitError, WorkflowError
+from fieldkit.services.approval.copies import (
+    ReturnedCopy,
+    SentCopy,
+    check_receive,
+    check_send,
+    read_returned,
+    send_copy,
+)
+from fieldkit.services.approval.decisions import (
+    DecisionOutcome,
+    check_decision,
+    decide,
+    will_delete_on_withdrawal,
+)
+from fieldkit.services.approval.folders import copy_folder, make_copy_folder
 from fieldkit.services.approval.queue import ApprovalStatus, approval_statuses
 from fieldkit.services.approval.states import mark_reviewed
+from fieldkit.services.deletion import Deletion
+from fieldkit.services.export import SOFTWARE, ExportResult, default_out_dir, export
 from fieldkit.services.interviews import get_interview
+from fieldkit.tui.hints import in_app_words
+from fieldkit.tui.screens.approval_dialogs import (
+    DecideDialog,
+    SendCopyDialog,
+    SendRequest,
+    decision_choice,
+    withdrawal_policy,
+)
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
-from fieldkit.tui.screens.modals import TextPrompt
+from fieldkit.tui.screens.export_dialog import ExportDialog, ExportRequest, Highlighted
+from fieldkit.tui.screens.modals import ConfirmDeletion, Notice, TextPrompt
+from fieldkit.tui.screens.returned_copy import ReturnedCopyScreen
 from fieldkit.tui.screens.review import ReviewScreen
-from fieldkit.tui.widgets.review_diff import SideBySideDiff
+
+__all__ = ["ApprovalQueueScreen", "ReturnedCopyScreen", "status_row"]
 
 COLUMNS = ("Participant", "Wave", "State", "Waiting", "Deadline", "")
+# Below this many columns the deadline drops its year ("29 Nov"), so every column fits in 80.
+NARROW_WIDTH = 90
+OVERDUE = "OVERDUE"
+OVERDUE_STYLE = "bold red"
 
 
-def status_row(status: ApprovalStatus) -> tuple[str, ...]:
+def status_row(status: ApprovalStatus, narrow: bool = False) -> tuple[Text, ...]:
     days = f"{status.days_waiting} day" + ("" if status.days_waiting == 1 else "s")
-    return (
+    deadline = "—"
+    if status.deadline:
+        day = dt.date.fromisoformat(status.deadline)
+        deadline = f"{day.day} {day:%b}" if narrow else status.deadline
+    cells = (
         status.participant,
         status.wave,
         status.state.value,
         days,
-        status.deadline or "—",
-        "OVERDUE" if status.overdue else "",
+        deadline,
+        OVERDUE if status.overdue else "",
+    )
+    style = OVERDUE_STYLE if status.overdue else ""
+    return tuple(Text(cell, style=style) for cell in cells)
+
+
+def overdue_line(statuses: list[ApprovalStatus]) -> Text:
+    overdue = sum(s.overdue for s in statuses)
+    if not overdue:
+        return Text("Nothing overdue.", style="dim")
+    return Text(
+        f"⚠ {overdue} overdue: sent, and the reply deadline passed without an answer",
+        style=OVERDUE_STYLE,
     )
 
 
-class ReturnedCopyScreen(ModalScreen[bool]):
-    """What the participant changed, side by side; y stores it, n or Escape does not."""
+def counted(n: int, one: str, many: str = "") -> str:
+    """ "1 file", "3 files"."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Store it"),
-        Binding("n,escape", "answer(False)", "Cancel"),
+
+def deletion_lines(deletion: Deletion, shown: Callable[[Path], str] = str) -> list[str]:
+    """What a withdrawal deleted, in plain words (counts and paths, never content); `shown`
+    writes a path (the study's own files relative to its folder)."""
+    counts = deletion.counts
+    lines = [
+        f"Deleted {counted(counts.transcripts, 'version')} of the transcript "
+        f"({counted(counts.words, 'word')}), {counted(counts.recordings, 'recording')}, "
+        f"{counted(counts.events, 'note or marker', 'notes or markers')} with text and "
+        f"{counted(len(deletion.removed), 'file')}:",
+        *(f"  {shown(path)}" for path in deletion.removed),
     ]
-    DEFAULT_CSS = """
-    ReturnedCopyScreen { align: center middle; }
-    ReturnedCopyScreen > Vertical { width: 95%; height: 90%; border: round $accent;
-                                    background: $surface; }
-    """
+    lines += [
+        f"The export {path} held other transcripts too: export those again."
+        for path in deletion.shared_exports
+    ]
+    lines += [f"Could not remove {problem}: delete it yourself." for problem in deletion.failed]
+    lines += [
+        f"The copy {name} was written before fieldkit recorded where: delete it yourself."
+        for name in deletion.unrecorded_copies
+    ]
+    if not deletion.database_clean:
+        lines.append(
+            "Another program has the study open, so the database journal still holds old "
+            "pages; they are cleared when the last program closes the study."
+        )
+    if deletion.copies_sent:
+        lines.append(
+            "Copies sent by e-mail or printed are beyond fieldkit's reach: delete or destroy "
+            "them yourself."
+        )
+    return lines
 
-    def __init__(self, returned: ReturnedCopy) -> None:
+
+def export_lines(result: ExportResult) -> list[str]:
+    kind = "identified" if result.identified else "de-identified"
+    lines = [
+        f"{counted(len(result.files), 'file')} with "
+        f"{counted(len(result.transcripts), f'{kind} transcript')}, written to {result.out_dir}:",
+        *(f"  {path.name}" for path in result.files),
+        f"They open in {SOFTWARE[result.format]}.",
+    ]
+    # The notes name the command that fixes what was skipped; in the app it is a key.
+    return lines + [
+        note.replace("fieldkit deidentify", "de-identify it with D on the interview queue:")
+        for note in result.notes
+    ]
+
+
+class DeskJobDone(Message):
+    """A worker finished; `then` shows the result (run by the handler, on the UI thread)."""
+
+    def __init__(self, then: Callable[[], None]) -> None:
         super().__init__()
-        self.returned = returned
+        self.then = then
 
-    def compose(self) -> ComposeResult:
-        interview = self.returned.interview
-        with Vertical() as box:
-            box.border_title = f"Returned copy · {interview.participant_id} · {interview.wave}"
-            yield Label(
-                f"{self.returned.summary.describe()} in {self.returned.changed_turns} turn(s)",
-                id="returned-summary",
-            )
-            yield SideBySideDiff(self.returned.turns, id="returned-diff")
-            with Horizontal(classes="dialog-hint"):
-                yield Label("y: store it as the participant's revision · n / Escape: cancel")
 
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
+class DeskJobFailed(Message):
+    """A worker's service call refused or failed; the handler shows it as a notification."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
 
 
 class ApprovalQueueScreen(FieldkitScreen):
+    # The footer keeps the first keys when the terminal is narrow: the essential ones first.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_review", "Review"),
-        Binding("r", "reviewed", "Sign off"),
-        Binding("v", "receive", "Returned copy"),
-        Binding("D", "deidentify", "De-identify", key_display="D"),
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("s", "send", "Send", tooltip="Send: write the participant's copy, record the day"),
+        Binding("v", "receive", "Returned copy", tooltip="Read a returned copy and compare it"),
+        Binding("d", "decide", "Decide", tooltip="Record the participant's decision"),
+        Binding("x", "export", "Export", tooltip="Export approved transcripts for analysis"),
+        Binding("r", "reviewed", "Sign off", show=False, tooltip="Sign off as reviewed"),
+        Binding("enter", "open_review", "Review", show=False, tooltip="Review the transcript"),
+        Binding(
+            "D",
+            "deidentify",
+            "De-identify",
+            show=False,
+            key_display="D",
+            tooltip="De-identify the highlighted approved transcript",
+        ),
+        Binding("escape", "app.pop_screen", "Back", tooltip="Back to the interview queue"),
+        # Quit still works; its place in the footer goes to the desk's keys (80 columns).
+        Binding("q", "app.quit", "Quit", show=False, tooltip="Quit fieldkit"),
     ]
     PALETTE = (
+        PaletteEntry("Send the participant's copy", "Write it and record the day", "send"),
+        PaletteEntry("Receive a returned copy", "Read it, compare, store", "receive"),
+        PaletteEntry("Record the decision", "Approved, with changes, withdrawn …", "decide"),
+        PaletteEntry("Export for analysis", "NVivo, QDPX, CSV or JSON", "export"),
         PaletteEntry("Open review", "Review the highlighted transcript", "open_review"),
         PaletteEntry("Sign off as reviewed", "The reviewer's sign-off", "reviewed"),
-        PaletteEntry("Receive a returned copy", "Read it, compare, store", "receive"),
         PaletteEntry("De-identify", "The highlighted approved transcript", "deidentify"),
     )
+    DEFAULT_CSS = """
+    #approval-intro { padding: 0 1; color: $text-muted; }
+    #approval-overdue { padding: 0 1; }
+    #approval-queue { height: 1fr; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statuses: dict[str, ApprovalStatus] = {}
+        self.narrow: bool | None = None
+        self.busy = False  # a worker is writing; a second key waits for it
+        self.last_export: ExportResult | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(
             "Transcripts by approval state, overdue first. Enter reviews · r signs off · "
-            "v receives a returned copy.",
+            "s sends · v returned copy · d decides · x exports · ? all keys",
             id="approval-intro",
         )
+        yield Static(id="approval-overdue")
         yield DataTable(id="approval-queue", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -104,19 +230,27 @@ class ApprovalQueueScreen(FieldkitScreen):
     def on_screen_resume(self) -> None:
         self.load()
 
+    def on_resize(self) -> None:
+        if self.narrow is not None and self.is_narrow() != self.narrow:
+            self.load()
+
+    def is_narrow(self) -> bool:
+        return self.app.size.width < NARROW_WIDTH
+
     def load(self) -> None:
         table = self.query_one(DataTable)
         highlighted = self.highlighted()
+        self.narrow = self.is_narrow()
         table.clear()
-        self.statuses: dict[str, ApprovalStatus] = {}
+        self.statuses = {}
         with self.user_errors():
             for status in approval_statuses(self.study):
                 key = str(status.interview_id)
                 self.statuses[key] = status
-                table.add_row(*status_row(status), key=key)
-        if highlighted is not None and highlighted.interview_id in {
-            s.interview_id for s in self.statuses.values()
-        }:
+                table.add_row(*status_row(status, self.narrow), key=key)
+        overdue = self.query_one("#approval-overdue", Static)
+        overdue.update(overdue_line(list(self.statuses.values())))
+        if highlighted is not None and str(highlighted.interview_id) in self.statuses:
             table.move_cursor(row=table.get_row_index(str(highlighted.interview_id)))
 
     def highlighted(self) -> ApprovalStatus | None:
@@ -126,66 +260,264 @@ class ApprovalQueueScreen(FieldkitScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.statuses.get(str(key)) if key is not None else None
 
+    def chosen(self) -> ApprovalStatus | None:
+        """The highlighted transcript, or None (said) when there is none or a step is running."""
+        if self.busy:
+            self.notify("Still working on the last step: a moment.")
+            return None
+        status = self.highlighted()
+        if status is None:
+            self.notify("No transcripts yet: transcribe an interview first.")
+        return status
+
+    @contextmanager
+    def desk_errors(self) -> Iterator[None]:
+        """A refusal becomes one notification in the app's words (keys, not commands)."""
+        with self.user_errors():
+            try:
+                yield
+            except FieldkitError as error:
+                self.notify(in_app_words(error), severity="error", timeout=8)
+
+    # -- review and sign-off -------------------------------------------------------------------
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open_review()
 
     def action_open_review(self) -> None:
-        status = self.highlighted()
+        status = self.chosen()
         if status is None:
-            self.notify("No transcripts yet: transcribe an interview first.")
             return
-        with self.user_errors():
+        with self.desk_errors():
             interview = get_interview(self.study, status.interview_id)
             self.app.push_screen(ReviewScreen(interview))
 
     def action_deidentify(self) -> None:
         from fieldkit.tui.screens.identifiers import open_deid_review
 
-        status = self.highlighted()
+        status = self.chosen()
         if status is None:
-            self.notify("No transcripts yet: nothing to de-identify.")
             return
         with self.user_errors():
             open_deid_review(self, get_interview(self.study, status.interview_id))
 
     def action_reviewed(self) -> None:
-        status = self.highlighted()
+        status = self.chosen()
         if status is None:
             return
-        with self.user_errors():
+        with self.desk_errors():
             mark_reviewed(self.study, status.participant, status.wave)
             self.notify(f"{status.participant} ({status.wave}) signed off as reviewed.")
         self.load()
 
-    def action_receive(self) -> None:
-        status = self.highlighted()
+    # -- s: send the participant's copy --------------------------------------------------------
+
+    def action_send(self) -> None:
+        status = self.chosen()
         if status is None:
             return
+        with self.desk_errors():
+            check_send(self.study, status.participant, status.wave)
+            sent_before = status.since[:10] if status.state is TranscriptState.SENT else None
+            dialog = SendCopyDialog(
+                status.participant, status.wave, copy_folder(self.study), sent_before
+            )
+            self.app.push_screen(dialog, lambda request: self.send(status, request))
 
-        def chosen(path: str | None) -> None:
-            if not path or not path.strip():
-                return
-            with self.user_errors():
-                returned = read_returned(
-                    self.study, status.participant, Path(path.strip()).expanduser(), status.wave
-                )
-                self.app.push_screen(ReturnedCopyScreen(returned), self.stored(returned))
+    def send(self, status: ApprovalStatus, request: SendRequest | None) -> None:
+        if request is None:
+            self.notify("Nothing sent.")
+            return
 
-        prompt = TextPrompt(f"Returned copy from {status.participant}", "path to .docx or .txt")
-        self.app.push_screen(prompt, chosen)
+        def job() -> SentCopy:
+            if request.create_folder:
+                make_copy_folder(request.path.parent)
+            return send_copy(self.study, status.participant, request.path, status.wave)
 
-    def stored(self, returned: ReturnedCopy) -> Callable[[bool | None], None]:
-        def answered(store: bool | None) -> None:
-            if not store:
-                self.notify("Nothing stored.")
-                return
-            with self.user_errors():
-                revision = accept_returned(self.study, returned)
-                self.notify(
-                    f"Stored: {returned.interview.participant_id} is now returned "
-                    f"(revision {revision})."
-                )
-            self.load()
+        def then(sent: SentCopy) -> None:
+            again = " again" if sent.resent else ""
+            where = self.study.paths.relative(sent.path)
+            self.notify(
+                f"Sent{again}: {where} written, today recorded as the day it went out. "
+                f"Reply by {sent.deadline.isoformat()}.",
+                timeout=10,
+            )
 
-        return answered
+        self.run_job(job, then)
+
+    # -- v: a returned copy --------------------------------------------------------------------
+
+    def action_receive(self) -> None:
+        status = self.chosen()
+        if status is None:
+            return
+        with self.desk_errors():
+            check_receive(self.study, status.participant, status.wave)
+            folder = copy_folder(self.study)
+            prompt = TextPrompt(
+                f"Returned copy from {status.participant} ({status.wave})",
+                "the returned .docx or .txt",
+                value=f"{folder}{os.sep}",
+                description=(
+                    "The file the participant sent back. It is compared with what was sent, "
+                    "and nothing is stored until you say so."
+                ),
+                hint="Enter reads and compares it · Escape cancels",
+            )
+            self.app.push_screen(prompt, lambda path: self.receive(status, path))
+
+    def receive(self, status: ApprovalStatus, path: str | None) -> None:
+        if path is None or not path.strip():
+            return
+        returned_path = Path(path.strip()).expanduser()
+
+        def job() -> ReturnedCopy:
+            return read_returned(self.study, status.participant, returned_path, status.wave)
+
+        def then(returned: ReturnedCopy) -> None:
+            self.app.push_screen(ReturnedCopyScreen(returned))
+
+        self.run_job(job, then)
+
+    # -- d: the participant's decision ---------------------------------------------------------
+
+    def action_decide(self) -> None:
+        status = self.chosen()
+        if status is None:
+            return
+        with self.desk_errors():
+            words, refusals = [], []
+            for word in DECISIONS:
+                try:
+                    check_decision(self.study, status.participant, word, status.wave)
+                    words.append(word)
+                except WorkflowError as refusal:
+                    refusals.append(refusal)
+            if not words:
+                raise refusals[0]
+            deleting = will_delete_on_withdrawal(self.study)
+            dialog = DecideDialog(
+                status.participant,
+                status.wave,
+                self.situation(status),
+                [decision_choice(word, deleting) for word in words],
+                withdrawal_policy(deleting) if "withdrawn" in words else "",
+                self.no_response_note(status, words),
+            )
+            self.app.push_screen(dialog, lambda word: self.decided(status, word, deleting))
+
+    @staticmethod
+    def situation(status: ApprovalStatus) -> str:
+        line = f"Now: {status.state.value} (for {status.days_waiting} day"
+        line += ")" if status.days_waiting == 1 else "s)"
+        if status.deadline and status.state is TranscriptState.SENT:
+            line += f"; reply by {status.deadline}"
+            line += ", which has passed." if status.overdue else "."
+        return line if line.endswith(".") else line + "."
+
+    @staticmethod
+    def no_response_note(status: ApprovalStatus, words: list[str]) -> str:
+        if "no-response" in words or status.state is not TranscriptState.SENT:
+            return ""
+        return f"No response can be recorded after the reply deadline, {status.deadline}."
+
+    def decided(self, status: ApprovalStatus, word: str | None, deleting: bool) -> None:
+        if word is None:
+            self.notify("Nothing recorded.")
+            return
+        if word != "withdrawn" or not deleting:
+            self.record_decision(status, word)
+            return
+        question = f"Delete the {status.wave} interview of {status.participant} now?"
+        details = (
+            "The study's policy deletes a withdrawn interview's data, for good: the recording, "
+            "every version of the transcript, the participant's copies sent and returned, and "
+            "every export that holds it. This cannot be undone."
+        )
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.record_decision(status, word)
+            else:
+                self.notify("Nothing changed: the transcript and its data are as they were.")
+
+        self.app.push_screen(ConfirmDeletion(question, details), confirmed)
+
+    def record_decision(self, status: ApprovalStatus, word: str) -> None:
+        def job() -> DecisionOutcome:
+            return decide(self.study, status.participant, word, status.wave)
+
+        def then(outcome: DecisionOutcome) -> None:
+            self.notify(f"{status.participant} ({status.wave}): {outcome.state.value}.")
+            if outcome.deletion is not None:
+                lines = deletion_lines(outcome.deletion, self.study.paths.relative)
+                self.app.push_screen(Notice("Deleted", lines))
+
+        if word == "withdrawn":
+            self.notify("Recording the withdrawal …", timeout=3)
+        self.run_job(job, then)
+
+    # -- x: export -----------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        if self.busy:
+            self.notify("Still working on the last step: a moment.")
+            return
+        status = self.highlighted()
+        offered = (
+            Highlighted(status.interview_id, f"{status.participant} ({status.wave})")
+            if status is not None and status.ready_for_analysis
+            else None
+        )
+        dialog = ExportDialog(default_out_dir(self.study), offered)
+        self.app.push_screen(dialog, self.export)
+
+    def export(self, request: ExportRequest | None) -> None:
+        if request is None:
+            self.notify("Nothing exported.")
+            return
+
+        def job() -> ExportResult:
+            return export(
+                self.study,
+                request.fmt,
+                request.out_dir,
+                timestamps=request.timestamps,
+                interview_ids=request.interview_ids,
+            )
+
+        def then(result: ExportResult) -> None:
+            self.last_export = result
+            self.app.push_screen(Notice("Exported", export_lines(result)))
+
+        self.notify("Exporting …", timeout=3)
+        self.run_job(job, then)
+
+    # -- the worker ----------------------------------------------------------------------------
+
+    def run_job(self, job: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        self.busy = True
+        self.work_in_thread(job, then)
+
+    @work(thread=True, exit_on_error=False, group="approval-desk")
+    def work_in_thread(self, job: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        try:
+            result = job()
+        except Exception as error:  # shown (or, if it is a bug, raised) by the handler
+            self.post_message(DeskJobFailed(error))
+        else:
+            self.post_message(DeskJobDone(lambda: then(result)))
+        finally:
+            self.study.close()  # this thread's own database connection
+
+    def on_desk_job_done(self, message: DeskJobDone) -> None:
+        self.busy = False
+        self.load()
+        message.then()
+
+    def on_desk_job_failed(self, message: DeskJobFailed) -> None:
+        self.busy = False
+        self.load()
+        with self.desk_errors():
+            raise message.error
