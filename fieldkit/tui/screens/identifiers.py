@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -29,7 +28,6 @@ from fieldkit.services.deid import (
     list_identifiers,
     remove_identifier,
     start_review_of,
-    turn_audio,
 )
 from fieldkit.store.deid_repo import SuggestionRow
 from fieldkit.store.repo import InterviewRow
@@ -284,6 +282,4 @@ class DeidReviewScreen(TurnPlayer, FieldkitScreen):
         if item is None or self.review is None:
             return
         segment = self.review.segments[item.suggestion.segment]
-        with self.user_errors():
-            path, start, end = turn_audio(self.study, self.interview, segment.start, segment.end)
-            self.toggle_playback(Path(path), start, end)
+        self.toggle_playback(self.interview, segment.start, segment.end)
