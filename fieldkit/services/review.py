@@ -358,8 +358,11 @@ class UnsureCount:
     def describe(self) -> str:
         if not self.total:
             return "no unsure words"
-        place = f"unsure word {self.at} of {self.total}" if self.at else f"{self.total} unsure"
-        return f"{place} · {self.after} to go"
+        words = "word" if self.total == 1 else "words"
+        place = (
+            f"unsure word {self.at} of {self.total}" if self.at else f"{self.total} unsure {words}"
+        )
+        return f"{place}, {self.after} to go"
 
 
 def unsure_count(segments: Sequence[Segment], turn: int, word: int | None) -> UnsureCount:

@@ -527,12 +527,15 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
         if not self.segments:
             return
         if self.playback is not None and self.playing:
-            target = max(0.0, self.playback.position + seconds)
-            self.playback.seek(target)
-            target = self.playback.position
-        else:
-            target = max(0.0, self.cursor_time() + seconds)
-        place = self.place_at(target)
+            self.playback.seek(max(0.0, self.playback.position + seconds))
+            place = self.place_at(self.playback.position)
+        else:  # the first word at least that far on (or back)
+            target = self.cursor_time() + seconds
+            index = bisect.bisect_left(self.word_starts, target - 1e-6)
+            if seconds < 0:
+                index = bisect.bisect_right(self.word_starts, target + 1e-6) - 1
+            places = self.word_places
+            place = places[max(0, min(index, len(places) - 1))] if places else None
         if place is not None:
             self.select(*place)
 
