@@ -153,20 +153,20 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
         Binding("down,j", "turn(1)", "Next turn", show=False),
         Binding("left,h", "word(-1)", "Prev word", show=False),
         Binding("right,l", "word(1)", "Next word", show=False),
-        Binding("space", "play", "Play/pause", tooltip="Play from the cursor's word, or pause"),
+        Binding("space", "play", "Play", tooltip="Play from the cursor's word, or pause"),
         Binding("left_square_bracket", "skip(-5)", "Back 5 s", key_display="[", show=False),
         Binding("right_square_bracket", "skip(5)", "On 5 s", key_display="]", show=False),
         Binding("less_than_sign", "speed(-1)", "Slower", key_display="<", show=False),
         Binding("greater_than_sign", "speed(1)", "Faster", key_display=">", show=False),
         Binding("e,enter", "edit", "Edit"),
         Binding("s", "speaker", "Speaker"),
-        Binding("x", "split", "Split"),
-        Binding("m", "merge", "Merge next"),
+        Binding("x", "split", "Split", show=False),
+        Binding("m", "merge", "Merge next", show=False),
         Binding("M", "merge_previous", "Merge prev", key_display="M", show=False),
         Binding("i", "mark('[inaudible]')", "[inaudible]", show=False),
         Binding("c", "mark('[crosstalk]')", "[crosstalk]", show=False),
-        Binding("n", "next_unsure", "Next unsure"),
-        Binding("slash", "search", "Search", key_display="/"),
+        Binding("n", "next_unsure", "Unsure", tooltip="Next unsure word"),
+        Binding("slash", "search", "Search", key_display="/", show=False),
         Binding("g", "search_again", "Next match", show=False),
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "leave", "Back"),
@@ -191,6 +191,7 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
     DEFAULT_CSS = """
     #review-bar { height: 1; padding: 0 1; background: $boost; text-style: bold; }
     #review-status { height: 1; padding: 0 1; color: $text-muted; }
+    ReviewScreen.-narrow #review-status { height: 2; }
     """
 
     def __init__(self, interview: InterviewRow) -> None:
@@ -204,6 +205,7 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
         self.word_starts: list[float] = []  # every word's start, in order of time …
         self.word_places: list[tuple[int, int]] = []  # … and its (turn, word)
         self.shown_playing = False
+        self.shown_status = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -323,7 +325,13 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
             f"{self.interview.participant_id} · {self.interview.wave} · revision "
             f"{draft.base_revision} · {draft.state.value}{mode}{unsaved}"
         )
-        self.query_one("#review-status", Static).update(self.status_line())
+        self.show_status()
+
+    def show_status(self) -> None:
+        line = self.status_line()
+        if line != self.shown_status:  # the timer asks 10 times a second: redraw on change only
+            self.shown_status = line
+            self.query_one("#review-status", Static).update(line)
 
     def status_line(self) -> str:
         if not self.segments:
@@ -567,7 +575,7 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
         if place is not None and (place != (self.turn, self.word) or not self.shown_playing):
             self.select(*place)
         else:
-            self.query_one("#review-status", Static).update(self.status_line())
+            self.show_status()
 
 
 def _plain(word: str) -> str:
