@@ -19,6 +19,7 @@ from fieldkit.services.study import Study
 from fieldkit.store.drafts import ReviewDrafts
 from fieldkit.store.repo import InterviewRow, Interviews, Transcripts
 from fieldkit.tui.app import FieldkitApp
+from fieldkit.tui.screens import review as review_screen
 from fieldkit.tui.screens.modals import Confirm
 from fieldkit.tui.screens.review import ChooseSpeaker, RestoreDraft, ReviewScreen
 
@@ -278,3 +279,20 @@ def latest(study: Study, interview: InterviewRow) -> tuple[int, list]:  # type: 
     row = Transcripts(study.db).revision(interview.id)
     assert row is not None
     return row.revision, Transcripts(study.db).segments(row.id)
+
+
+async def test_closing_the_app_right_after_an_edit_keeps_it(
+    review_study: Study, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No need to wait for the next periodic save: closing the app keeps the draft too."""
+    monkeypatch.setattr(review_screen, "DRAFT_EVERY_S", 3600.0)  # no periodic save here
+    interview = interview_of(review_study)
+    app = FieldkitApp(review_study)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(app, pilot, interview)
+        await pilot.press("s", "3")
+        await pilot.pause()
+        assert screen.segments[0].speaker is Speaker.UNKNOWN
+        assert ReviewDrafts(review_study.db).get(interview.id) is None
+    kept = ReviewDrafts(review_study.db).get(interview.id)
+    assert kept is not None and kept.segments[0].speaker is Speaker.UNKNOWN
