@@ -18,7 +18,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from fieldkit.core.deid import (
     LIST_CATEGORIES,
@@ -32,7 +31,7 @@ from fieldkit.core.deid import (
 )
 from fieldkit.core.models import Segment
 from fieldkit.core.workflow import TranscriptState, is_ready_for_analysis
-from fieldkit.errors import AudioError, FieldkitError, WorkflowError
+from fieldkit.errors import FieldkitError, WorkflowError
 from fieldkit.services.revisions import save_revision
 from fieldkit.services.study import Study, now_iso
 from fieldkit.services.transcription import find_interview
@@ -44,7 +43,7 @@ from fieldkit.store.deid_repo import (
     SuggestionRow,
     Suggestions,
 )
-from fieldkit.store.repo import InterviewRow, Interviews, Recordings, TranscriptRow, Transcripts
+from fieldkit.store.repo import InterviewRow, Interviews, TranscriptRow, Transcripts
 
 DEIDENTIFIED = "deidentified"
 DEMO_IDENTIFIERS = (("Diane", Category.PERSON), ("Riverton", Category.PLACE))
@@ -468,20 +467,3 @@ def leftover_identifiers(study: Study, segments: list[Segment]) -> list[str]:
     found when the list says "Siobhán"."""
     text = "\n".join(s.text for s in segments)
     return remaining_identifiers(text, _identifiers(study))
-
-
-# -- audio for the review --------------------------------------------------------------------
-
-
-def turn_audio(
-    study: Study, interview: InterviewRow, start: float, end: float
-) -> tuple[Path, float, float]:
-    """The recording holding interview time `start`, and the range in that recording's time."""
-    for rec in Recordings(study.db).for_interview(interview.id):
-        length = rec.duration_s or 0.0
-        if rec.offset_s <= start < rec.offset_s + max(length, 0.001) or not length:
-            return study.paths.absolute(rec.path), start - rec.offset_s, end - rec.offset_s
-    raise AudioError(
-        f"no recording of {interview.participant_id} ({interview.wave}) covers {start:.0f} s",
-        "the text can still be reviewed without sound",
-    )

@@ -11,18 +11,19 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from fieldkit.core.diff import TYPED_PROBABILITY, diff_text, edit_turn, summarize, words_of
 from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Segment, Speaker, Word
+from fieldkit.core.turns import speaker_label
 from fieldkit.core.workflow import EDITABLE_STATES, TranscriptState
 from fieldkit.errors import FieldkitError, WorkflowError
 from fieldkit.services.approval import approval_state, reopen_for_review
 from fieldkit.services.revisions import latest_revision, save_revision
-from fieldkit.services.study import Study
+from fieldkit.services.study import Study, now_iso
 from fieldkit.services.transcription import find_interview
-from fieldkit.store.repo import Events, InterviewRow, Recordings, Transcripts
+from fieldkit.store.drafts import ReviewDrafts
+from fieldkit.store.repo import Events, InterviewRow, Transcripts
 
 LOW_PROBABILITY = 0.5  # words the model was unsure of: highlighted, with a key to the next
 MARKS = ("[inaudible]", "[crosstalk]")
@@ -37,6 +38,7 @@ class ReviewDraft:
     state: TranscriptState
     segments: list[Segment]
     changes: list[str] = field(default_factory=list)
+    edits: int = 0  # counts every change (saving does not reset it): a draft newer than it was kept
 
     @property
     def dirty(self) -> bool:
@@ -57,6 +59,7 @@ class ReviewDraft:
         return self.segments[index]
 
     def _note(self, index: int, what: str) -> None:
+        self.edits += 1
         self.changes.append(
             f"{what} (turn {index + 1}, {format_clock(self.segments[index].start)})"
             if index < len(self.segments)
@@ -101,10 +104,25 @@ class ReviewDraft:
 
     def merge(self, index: int) -> bool:
         """Merge a turn with the next one (same speaker only: change the speaker first)."""
-        segment = self._check(index)
+        self._check(index)
         if index + 1 >= len(self.segments):
             raise FieldkitError("the last turn has no next turn to merge with", "choose another")
-        following = self.segments[index + 1]
+        self._merge_pair(index, "merged with the next turn")
+        return True
+
+    def merge_previous(self, index: int) -> int:
+        """Merge a turn into the one before it (same speaker only); returns the merged turn's
+        index."""
+        self._check(index)
+        if index == 0:
+            raise FieldkitError(
+                "the first turn has no turn before it to merge with", "choose another"
+            )
+        self._merge_pair(index - 1, "merged with the previous turn")
+        return index - 1
+
+    def _merge_pair(self, index: int, what: str) -> None:
+        segment, following = self.segments[index], self.segments[index + 1]
         if following.speaker is not segment.speaker:
             raise FieldkitError(
                 "only turns of the same speaker merge",
@@ -113,8 +131,7 @@ class ReviewDraft:
         words = words_of(segment) + words_of(following)
         merged = _from_words(segment, words, segment.start, max(segment.end, following.end))
         self.segments[index : index + 2] = [merged]
-        self._note(index, "merged with the next turn")
-        return True
+        self._note(index, what)
 
     def insert_mark(self, at: float, mark: str) -> int:
         """Put [inaudible] or [crosstalk] at time `at`: inside the turn that spans it, between
@@ -196,10 +213,86 @@ def save_review(study: Study, draft: ReviewDraft, author: str | None = None) -> 
         reopen_for_review(
             study, draft.interview, f"edited after sign-off (revision {row.revision})"
         )
+        ReviewDrafts(study.db).delete(draft.interview.id)  # saved: nothing left to restore
     draft.base_revision = row.revision
     draft.state = approval_state(study, draft.interview.id)
     draft.changes.clear()
     return row.revision
+
+
+# -- drafts: unsaved edits kept in the study database ------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeptDraft:
+    """Unsaved edits found on opening a transcript."""
+
+    changes: int
+    saved_at: str
+    base_revision: int
+    latest_revision: int
+    editable: bool
+
+    @property
+    def restorable(self) -> bool:
+        """False when a revision was saved since, or the transcript was sent meanwhile."""
+        return self.editable and self.base_revision == self.latest_revision
+
+    def describe(self) -> str:
+        when = self.saved_at.replace("T", " ")[:16]
+        return f"{self.changes} unsaved change(s) from {when}"
+
+
+def keep_draft(study: Study, draft: ReviewDraft) -> None:
+    """Keep the draft's unsaved edits (or forget them when there are none)."""
+    drafts = ReviewDrafts(study.db)
+    with study.transaction():
+        if not draft.dirty:
+            drafts.delete(draft.interview.id)
+            return
+        drafts.put(
+            draft.interview.id,
+            draft.base_revision,
+            draft.segments,
+            draft.changes,
+            now_iso(),
+            study.actor,
+        )
+
+
+def kept_draft(study: Study, interview: InterviewRow) -> KeptDraft | None:
+    row = ReviewDrafts(study.db).get(interview.id)
+    if row is None:
+        return None
+    return KeptDraft(
+        changes=len(row.changes),
+        saved_at=row.saved_at,
+        base_revision=row.base_revision,
+        latest_revision=latest_revision(study, interview).revision,
+        editable=approval_state(study, interview.id) in EDITABLE_STATES,
+    )
+
+
+def restore_draft(study: Study, interview: InterviewRow) -> ReviewDraft:
+    """The transcript with the kept edits on top, as they were when last kept."""
+    row = ReviewDrafts(study.db).get(interview.id)
+    if row is None:
+        raise FieldkitError("there are no unsaved edits to restore", "")
+    draft = draft_for(study, interview)
+    if not draft.editable or row.base_revision != draft.base_revision:
+        raise WorkflowError(
+            "the unsaved edits were made on an earlier revision and cannot be restored",
+            "discard them and make the changes again on the latest revision",
+        )
+    draft.segments = row.segments
+    draft.changes = list(row.changes)
+    draft.edits = len(row.changes)
+    return draft
+
+
+def discard_draft(study: Study, interview: InterviewRow) -> None:
+    with study.transaction():
+        ReviewDrafts(study.db).delete(interview.id)
 
 
 def _summary(changes: Sequence[str], shown: int = 8) -> str:
@@ -231,19 +324,36 @@ def question_markers(study: Study, interview: InterviewRow) -> list[QuestionMark
     ]
 
 
-def recording_for(study: Study, interview: InterviewRow, at: float) -> tuple[Path, float]:
-    """The audio file that holds interview time `at`, and `at` in that file's own time."""
-    recordings = Recordings(study.db).for_interview(interview.id)
-    if not recordings:
-        raise FieldkitError(
-            f"interview {interview.participant_id} ({interview.wave}) has no recording",
-            "the transcript can still be reviewed without sound",
+def speaker_choices(participant_id: str, current: Speaker) -> list[tuple[Speaker, str]]:
+    """What a turn's speaker can be changed to: the two people first (the one the turn is not
+    attributed to at the top), "Unknown speaker" last."""
+    people = [Speaker.INTERVIEWER, Speaker.PARTICIPANT]
+    if current is Speaker.INTERVIEWER:
+        people.reverse()
+    return [(s, speaker_label(s, participant_id)) for s in (*people, Speaker.UNKNOWN)]
+
+
+@dataclass(frozen=True)
+class UnsureCount:
+    total: int  # low-probability words still in the draft (a corrected word no longer counts)
+    after: int  # of those, how many come after the cursor
+    at: int | None  # the cursor's place among them (1-based), when it is on one
+
+    def describe(self) -> str:
+        if not self.total:
+            return "no unsure words"
+        words = "word" if self.total == 1 else "words"
+        place = (
+            f"unsure word {self.at} of {self.total}" if self.at else f"{self.total} unsure {words}"
         )
-    chosen = recordings[0]
-    for recording in recordings:
-        if recording.offset_s <= at:
-            chosen = recording
-    return study.paths.absolute(chosen.path), max(0.0, at - chosen.offset_s)
+        return f"{place}, {self.after} to go"
+
+
+def unsure_count(segments: Sequence[Segment], turn: int, word: int | None) -> UnsureCount:
+    positions = low_probability_words(segments)
+    here = (turn, word if word is not None else -1)
+    at = positions.index(here) + 1 if here in positions else None
+    return UnsureCount(len(positions), sum(1 for p in positions if p > here), at)
 
 
 def low_probability_words(segments: Sequence[Segment]) -> list[tuple[int, int]]:

@@ -360,10 +360,38 @@ def m005_copy_files(db: sqlite_utils.Database) -> None:
     db["approval_returns"].create_index(["interview_id"], unique=True)
 
 
+def m006_review_drafts(db: sqlite_utils.Database) -> None:
+    """Unsaved review edits, kept every few seconds so an app closed by accident loses nothing
+    (issue 11). One draft per interview; saving it as a revision removes it."""
+    if "review_drafts" in db.table_names():  # safe to apply in any order with its neighbours
+        return
+    db["review_drafts"].create(
+        {
+            "interview_id": int,
+            "base_revision": int,  # the revision the edits were made on
+            "segments": str,  # JSON: the edited transcript (segments with their words)
+            "changes": str,  # JSON list: what changed, as in a revision's summary
+            "saved_at": str,
+            "saved_by": str,
+        },
+        pk="interview_id",
+        foreign_keys=[("interview_id", "interviews", "id")],
+        not_null={"base_revision", "segments", "changes", "saved_at"},
+    )
+    # A draft holds what was said: when an interview's last transcript is deleted (a withdrawal
+    # with the delete policy), its draft goes too, without the deleting code knowing about it.
+    db.execute(
+        "CREATE TRIGGER transcripts_drafts_ad AFTER DELETE ON transcripts BEGIN "
+        "DELETE FROM review_drafts WHERE interview_id = old.interview_id AND NOT EXISTS "
+        "(SELECT 1 FROM transcripts WHERE interview_id = old.interview_id); END"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_foundation,
     m002_transcripts,
     m003_approval,
     m004_deidentification,
     m005_copy_files,
+    m006_review_drafts,
 ]

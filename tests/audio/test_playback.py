@@ -11,7 +11,8 @@ import pytest
 import soundfile
 
 from fieldkit.audio.capture import CaptureSettings, Recorder
-from fieldkit.audio.playback import play_range
+from fieldkit.audio.playback import ArraySource, Playback
+from fieldkit.audio.reader import read_audio
 
 from .conftest import (
     ERROR_PROBE,
@@ -21,6 +22,12 @@ from .conftest import (
     read_json_line,
     wait_for_first_callback,
 )
+
+
+def play_range(path: Path, start: float, end: float, pad: float = 0.0) -> Playback:
+    """The file read into memory, then `start - pad` .. `end + pad` played from there."""
+    samples, rate = read_audio(path)
+    return Playback(ArraySource(samples, rate), max(0.0, start - pad), end + pad)
 
 
 def test_played_range_reaches_the_output_device(
@@ -65,14 +72,14 @@ def test_a_range_outside_the_recording_is_a_clear_error(
         play_range(tone_wav, start=30.0, end=40.0)
 
 
-def test_no_output_device_is_a_clear_error(
-    tone_wav: Path, tmp_path: Path, start_child: ChildRunner
-) -> None:
+def test_no_output_device_is_a_clear_error(tmp_path: Path, start_child: ChildRunner) -> None:
     child = start_child(
         ERROR_PROBE
-        + f"""
-    from fieldkit.audio.playback import play_range
-    print(json.dumps(probe(lambda: play_range({str(tone_wav)!r}, 0.0, 1.0))))
+        + """
+    import numpy as np
+    from fieldkit.audio.playback import ArraySource, Playback
+    source = ArraySource(np.zeros((16000, 1), dtype=np.float32), 16000)
+    print(json.dumps(probe(lambda: Playback(source, 0.0, 1.0))))
     """,
         env=no_server_env(tmp_path),
     )

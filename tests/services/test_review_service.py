@@ -17,7 +17,6 @@ from fieldkit.services.review import (
     draft_for,
     open_review,
     question_markers,
-    recording_for,
     save_review,
 )
 from fieldkit.services.revisions import revision_history
@@ -116,13 +115,11 @@ def test_a_mark_in_a_gap_becomes_its_own_turn(study: Study) -> None:
         draft.insert_mark(gap, "[laughs]")
 
 
-def test_question_markers_and_the_recording(study: Study) -> None:
+def test_question_markers(study: Study) -> None:
     row = interview(study)
     markers = question_markers(study, row)
     assert [round(m.at) for m in markers] == [1, 28, 59, 73]
     assert markers[1].label.startswith("How do you think working on this unit")
-    path, at = recording_for(study, row, 40.0)
-    assert path.exists() and path.suffix == ".flac" and at == 40.0
 
 
 def test_machine_transcript_stays(study: Study) -> None:

@@ -128,10 +128,15 @@ async def test_speaker_split_merge_and_marks(review_study: Study) -> None:
         assert screen.turn == 4
         await pilot.press("s")
         await pilot.pause()
-        assert screen.segments[4].speaker is Speaker.UNKNOWN  # participant → unknown
-        await pilot.press("s")
+        await pilot.press("3")  # the chooser: interviewer, participant, unknown
+        await pilot.pause()
+        assert screen.segments[4].speaker is Speaker.UNKNOWN
+        await pilot.press("s", "1")
+        await pilot.pause()
         assert screen.segments[4].speaker is Speaker.INTERVIEWER
-        await pilot.press("s")
+        await pilot.press("s", "1")  # for an interviewer turn the participant comes first
+        await pilot.pause()
+        assert screen.segments[4].speaker is Speaker.PARTICIPANT
         await pilot.press("right", "i")
         await pilot.pause()
         assert screen.segments[4].text.startswith("We [inaudible] mostly")
@@ -210,7 +215,7 @@ async def test_playing_without_an_output_device_says_so(
     def no_device(*args: object, **kwargs: object) -> None:
         raise AudioError("no audio output device found", playback.NO_OUTPUT_HINT)
 
-    monkeypatch.setattr(playback, "play_range", no_device)
+    monkeypatch.setattr(playback, "_default_output", no_device)
     interview = interview_of(review_study, NEEDS_REVIEW)
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
@@ -227,7 +232,7 @@ async def test_escape_with_unsaved_changes_asks_first(review_study: Study) -> No
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, pilot, interview)
-        await pilot.press("s", "escape")
+        await pilot.press("s", "3", "escape")  # a change, then Escape
         await wait_until(pilot, lambda: app.screen is not screen)  # the Confirm dialog
         await pilot.press("n")
         await wait_until(pilot, lambda: app.screen is screen)

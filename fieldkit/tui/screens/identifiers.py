@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -33,7 +32,6 @@ from fieldkit.services.deid import (
     remove_identifier,
     start_review_of,
     transcripts_to_deidentify,
-    turn_audio,
 )
 from fieldkit.store.deid_repo import SuggestionRow
 from fieldkit.store.repo import InterviewRow
@@ -288,9 +286,7 @@ class DeidReviewScreen(TurnPlayer, FieldkitScreen):
         if item is None or self.review is None:
             return
         segment = self.review.segments[item.suggestion.segment]
-        with self.user_errors():
-            path, start, end = turn_audio(self.study, self.interview, segment.start, segment.end)
-            self.toggle_playback(Path(path), start, end)
+        self.toggle_playback(self.interview, segment.start, segment.end)
 
 
 def open_deid_review(screen: FieldkitScreen, interview: InterviewRow) -> None:

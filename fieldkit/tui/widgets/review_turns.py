@@ -1,5 +1,6 @@
 """The transcript on the review screen: one block per speaker turn with its time, the words the
-model was unsure of highlighted, a word cursor, and the schedule's questions between turns."""
+model was unsure of highlighted, a word cursor (which follows the audio while it plays), and the
+schedule's questions between turns."""
 
 from __future__ import annotations
 
@@ -12,22 +13,21 @@ from textual.widgets import Static
 from fieldkit.core.diff import words_of
 from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Segment, Speaker
+from fieldkit.core.turns import speaker_label
 from fieldkit.services.review import LOW_PROBABILITY, QuestionMarker
 
-SPEAKER_NAMES = {
-    Speaker.INTERVIEWER: "Interviewer",
-    Speaker.PARTICIPANT: "Participant",
-    Speaker.UNKNOWN: "Unknown speaker",
-}
 UNSURE_STYLE = "bold underline yellow"
 CURSOR_STYLE = "reverse bold"
+PLAYING_STYLE = "bold black on green"  # the word being heard
 
 
-def turn_text(segment: Segment, cursor: int | None) -> Text:
+def turn_text(
+    segment: Segment, cursor: int | None, participant_id: str = "", playing: bool = False
+) -> Text:
     """The turn as the reviewer sees it: time and speaker, then its words."""
     text = Text()
     text.append(f"[{format_clock(segment.start)}] ", style="dim")
-    text.append(SPEAKER_NAMES[segment.speaker], style="bold")
+    text.append(speaker_label(segment.speaker, participant_id), style="bold")
     text.append("\n")
     words = words_of(segment)
     if not words:
@@ -39,7 +39,7 @@ def turn_text(segment: Segment, cursor: int | None) -> Text:
         if word.probability < LOW_PROBABILITY:
             style = UNSURE_STYLE
         if index == cursor:
-            style = f"{style} {CURSOR_STYLE}".strip()
+            style = PLAYING_STYLE if playing else f"{style} {CURSOR_STYLE}".strip()
         text.append(word.word, style=style)
     return text
 
@@ -64,16 +64,18 @@ class TurnView(Static):
     }
     """
 
-    def __init__(self, index: int, segment: Segment) -> None:
-        super().__init__(turn_text(segment, None), id=f"turn-{index}", classes="turn")
+    def __init__(self, index: int, segment: Segment, participant_id: str) -> None:
+        text = turn_text(segment, None, participant_id)
+        super().__init__(text, id=f"turn-{index}", classes="turn")
         self.index = index
+        self.participant_id = participant_id
         self.add_class(f"-{segment.speaker.value}")
 
-    def show(self, segment: Segment, cursor: int | None) -> None:
+    def show(self, segment: Segment, cursor: int | None, playing: bool = False) -> None:
         self.set_class(cursor is not None, "-selected")
         for speaker in Speaker:
             self.set_class(segment.speaker is speaker, f"-{speaker.value}")
-        self.update(turn_text(segment, cursor))
+        self.update(turn_text(segment, cursor, self.participant_id, playing))
 
 
 class QuestionLine(Static):
@@ -101,8 +103,9 @@ class ReviewTurns(VerticalScroll):
     }
     """
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, participant_id: str = "", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.participant_id = participant_id
         self.turns: list[TurnView] = []
         self.selected = 0
 
@@ -116,17 +119,20 @@ class ReviewTurns(VerticalScroll):
             while pending and pending[0].at <= segment.start + 0.5:
                 marker = pending.pop(0)
                 widgets.append(QuestionLine(f"── ? [{format_clock(marker.at)}] {marker.label}"))
-            turn = TurnView(index, segment)
+            turn = TurnView(index, segment, self.participant_id)
             self.turns.append(turn)
             widgets.append(turn)
         widgets += [QuestionLine(f"── ? [{format_clock(m.at)}] {m.label}") for m in pending]
         await self.mount_all(widgets)
 
-    def show(self, segments: Sequence[Segment], turn: int, word: int | None) -> None:
+    def show(
+        self, segments: Sequence[Segment], turn: int, word: int | None, playing: bool = False
+    ) -> None:
         """Redraw the previously selected turn and the newly selected one."""
         for index in {self.selected, turn}:
             if 0 <= index < len(self.turns) and index < len(segments):
-                self.turns[index].show(segments[index], word if index == turn else None)
+                cursor = word if index == turn else None
+                self.turns[index].show(segments[index], cursor, playing and index == turn)
         self.selected = turn
         if 0 <= turn < len(self.turns):
             self.scroll_to_widget(self.turns[turn], animate=False)
