@@ -25,6 +25,7 @@ from fieldkit.tui.screens.base import FieldkitScreen
 from fieldkit.tui.screens.help import HelpScreen, key_rows
 from fieldkit.tui.screens.interview import InterviewScreen
 from fieldkit.tui.screens.queue import QueueScreen
+from fieldkit.tui.screens.unlock import UnlockScreen
 
 TRANSCRIBER_RETRY_S = 10.0
 START_WAIT_S = 10.0
@@ -60,6 +61,12 @@ class FieldkitApp(App[None]):
         self._transcriber_started = float("-inf")
 
     def on_mount(self) -> None:
+        if self.study.locked:  # an encrypted study: its passphrase first, then the queue
+            self.push_screen(UnlockScreen(self.study), callback=self.open_study)
+        else:
+            self.open_study()
+
+    def open_study(self, _unlocked: bool | None = True) -> None:
         self.recover_recordings()
         self.push_screen(QueueScreen())
         self.ensure_transcriber()  # jobs left queued by an earlier session resume now
