@@ -70,9 +70,10 @@ class UnlockScreen(Screen[bool]):
             yield Label("Passphrase:")
             yield Input(password=True, id="passphrase", placeholder="passphrase")
             yield Static("", id="unlock-status")
-            yield Label(
-                "Enter opens the study · Escape quits · a lost passphrase: "
-                "fieldkit passphrase reset (with the recovery key)",
+            yield Static(
+                "Enter opens the study · Escape quits\n"
+                "Passphrase lost? `fieldkit passphrase reset` sets a new one with the "
+                "recovery key.",
                 classes="dialog-hint",
             )
 
