@@ -74,9 +74,26 @@ def passphrase_source(passphrase_file: Path | None) -> PassphraseSource:
     def ask() -> str:
         from fieldkit.crypto.passphrase import get_passphrase
 
+        if passphrase_file is not None:
+            warn_if_others_can_read(passphrase_file)
         return get_passphrase(passphrase_file=passphrase_file)
 
     return ask
+
+
+def warn_if_others_can_read(secret_file: Path) -> None:
+    """A note (not a refusal) when a file holding a passphrase or recovery key is not
+    owner-only: other users of the computer could read it."""
+    try:
+        mode = secret_file.expanduser().stat().st_mode
+    except OSError:
+        return  # reading it will say what is wrong
+    if mode & 0o077:
+        click.echo(
+            f"note: {secret_file} can be read by other users of this computer; "
+            f"make it owner-only: chmod 600 {secret_file}",
+            err=True,
+        )
 
 
 def passphrase_given(passphrase_file: Path | None) -> bool:

@@ -12,10 +12,15 @@ from pathlib import Path
 
 import click
 
-from fieldkit.cli.common import AppContext, echo_json, passphrase_source, with_study_options
+from fieldkit.cli.common import (
+    AppContext,
+    echo_json,
+    passphrase_source,
+    warn_if_others_can_read,
+    with_study_options,
+)
 from fieldkit.cli.study import show_recovery_key
 from fieldkit.crypto.errors import InvalidRecoveryKeyError, PassphraseUnavailableError
-from fieldkit.crypto.keys import check_new_passphrase, parse_recovery_key
 from fieldkit.crypto.passphrase import passphrase_from_file, prompt_passphrase, stdin_is_terminal
 from fieldkit.services import encryption
 from fieldkit.services.study import Study
@@ -149,8 +154,9 @@ def _unlock(app_ctx: AppContext) -> tuple[Study, str]:
 def new_passphrase(new_passphrase_file: Path | None) -> str:
     """A new passphrase: from FILE, or asked twice on the terminal; checked for length."""
     if new_passphrase_file is not None:
+        warn_if_others_can_read(new_passphrase_file)
         passphrase = passphrase_from_file(new_passphrase_file)
-        check_new_passphrase(passphrase)
+        encryption.check_new_passphrase(passphrase)
         return passphrase
     if not stdin_is_terminal():
         raise PassphraseUnavailableError(
@@ -163,8 +169,9 @@ def new_passphrase(new_passphrase_file: Path | None) -> str:
 def read_recovery_key(recovery_key_file: Path | None) -> str:
     """The recovery key from FILE, or asked on the terminal (again after a typing mistake)."""
     if recovery_key_file is not None:
+        warn_if_others_can_read(recovery_key_file)
         text = passphrase_from_file(recovery_key_file)
-        parse_recovery_key(text)  # a typo is reported before anything else happens
+        encryption.check_recovery_key(text)  # a typo is reported before anything else happens
         return text
     if not stdin_is_terminal():
         raise PassphraseUnavailableError(
@@ -174,7 +181,7 @@ def read_recovery_key(recovery_key_file: Path | None) -> str:
     for attempt in range(RECOVERY_PROMPT_ATTEMPTS):
         text = prompt_passphrase("Recovery key")
         try:
-            parse_recovery_key(text)
+            encryption.check_recovery_key(text)
         except InvalidRecoveryKeyError as error:
             if attempt == RECOVERY_PROMPT_ATTEMPTS - 1:
                 raise

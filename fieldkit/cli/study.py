@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from fieldkit.cli.common import AppContext, passphrase_file_option, remember_study_root, run_app
+from fieldkit.cli.common import (
+    AppContext,
+    passphrase_file_option,
+    remember_study_root,
+    run_app,
+    warn_if_others_can_read,
+)
 from fieldkit.crypto.passphrase import PASSPHRASE_ENV, get_passphrase
 from fieldkit.errors import FieldkitError
 from fieldkit.services.demo import (
@@ -65,6 +71,8 @@ def new_study_passphrase(passphrase_file: Path | None) -> PassphraseSource:
     """The passphrase of a new encrypted study: a file, the environment, or asked twice."""
 
     def ask() -> str:
+        if passphrase_file is not None:
+            warn_if_others_can_read(passphrase_file)
         return get_passphrase(passphrase_file=passphrase_file, new=True)
 
     return ask

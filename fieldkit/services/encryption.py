@@ -27,6 +27,16 @@ def require_encrypted(study: Study) -> None:
         )
 
 
+def check_new_passphrase(passphrase: str) -> None:
+    """Refuse a passphrase too short to protect a slot (before anything is asked or changed)."""
+    keys.check_new_passphrase(passphrase)
+
+
+def check_recovery_key(text: str) -> None:
+    """Refuse text that cannot be a recovery key (a typing mistake), before any file is read."""
+    keys.parse_recovery_key(text)
+
+
 def key_slots(root: Path) -> list[keys.SlotInfo]:
     """The study's key slots (kind, creation time, readable), without unlocking anything."""
     require_encrypted(find_study(root))

@@ -353,3 +353,48 @@ def test_sqlite_errors_on_an_encrypted_study_are_sqlite3_errors(root: Path) -> N
     with pytest.raises(sqlite3.IntegrityError):
         study.db.execute("INSERT INTO participants (id) VALUES (NULL)")
     study.close()
+
+
+def test_a_failed_encrypted_init_takes_back_its_key_slots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldkit.errors import FieldkitError
+    from fieldkit.services import study as study_service
+
+    folder = tmp_path / "enc"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the user's")
+
+    def no_room(path: Path, key: DataKey | None = None) -> None:
+        raise FieldkitError("the disk is full", "free some space")
+
+    monkeypatch.setattr(study_service, "create_database", no_room)
+    with pytest.raises(FieldkitError, match="disk is full"):
+        study_service.init_encrypted_study(folder, lambda: PASSPHRASE)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_demo_encrypt_makes_an_encrypted_demo_and_plain_stays_plain(
+    tmp_path: Path, cli: CliRun, with_passphrase: None
+) -> None:
+    result = cli("demo", "--encrypt", "--no-app", "--empty", "--dir", tmp_path / "enc-demo")
+    assert result.exit_code == 0, result.stderr
+    recovery_key_in(result.stdout)
+    assert find_study(tmp_path / "enc-demo").encrypted
+    assert not (tmp_path / "enc-demo" / "fieldkit.db").read_bytes().startswith(SQLITE_HEADER)
+
+    result = cli("demo", "--no-app", "--empty", "--dir", tmp_path / "plain-demo")
+    assert result.exit_code == 0, result.stderr
+    assert not find_study(tmp_path / "plain-demo").encrypted
+
+
+def test_a_passphrase_file_others_can_read_gets_a_note(
+    root: Path, cli: CliRun, passphrase_file: Path
+) -> None:
+    passphrase_file.chmod(0o644)
+    result = cli("participant", "list", "--study", root, "--passphrase-file", passphrase_file)
+    assert result.exit_code == 0
+    assert "can be read by other users" in result.stderr and "chmod 600" in result.stderr
+    passphrase_file.chmod(0o600)
+    result = cli("participant", "list", "--study", root, "--passphrase-file", passphrase_file)
+    assert result.exit_code == 0 and result.stderr == ""
