@@ -62,11 +62,11 @@ class FieldkitApp(App[None]):
 
     def on_mount(self) -> None:
         if self.study.locked:  # an encrypted study: its passphrase first, then the queue
-            self.push_screen(UnlockScreen(self.study), callback=self.open_study)
+            self.push_screen(UnlockScreen(self.study), callback=self.enter_study)
         else:
-            self.open_study()
+            self.enter_study()
 
-    def open_study(self, _unlocked: bool | None = True) -> None:
+    def enter_study(self, _unlocked: bool | None = True) -> None:
         self.recover_recordings()
         self.push_screen(QueueScreen())
         self.ensure_transcriber()  # jobs left queued by an earlier session resume now

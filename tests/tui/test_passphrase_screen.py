@@ -139,3 +139,17 @@ async def test_an_unlocked_study_skips_the_screen(encrypted_root: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, "the queue", lambda: isinstance(app.screen, QueueScreen))
     study.close()
+
+
+async def test_an_unforeseen_failure_reopens_the_field(
+    encrypted_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(study: object, passphrase: str) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(unlock, "unlock_study", broken)
+    app = FieldkitApp(find_study(encrypted_root))
+    async with app.run_test(size=SIZE) as pilot:
+        await submit(pilot, PASSPHRASE)
+        await wait_for(pilot, "the problem", lambda: "Could not open the study" in status(app))
+        assert not app.screen.query_one("#passphrase", Input).disabled

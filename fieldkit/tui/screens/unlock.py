@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from fieldkit.crypto.errors import WrongPassphraseError
 from fieldkit.errors import FieldkitError
@@ -108,6 +109,13 @@ class UnlockScreen(Screen[bool]):
             self.post_message(self.Refused(explained.one_line(), wrong_passphrase=False))
         else:
             self.post_message(self.Unlocked())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failure nobody foresaw (a bug) must not leave the field closed for good."""
+        if event.worker.group == "unlock" and event.state is WorkerState.ERROR:
+            self.post_message(
+                self.Refused(f"Could not open the study: {event.worker.error}", False)
+            )
 
     def on_unlock_screen_unlocked(self, message: Unlocked) -> None:
         self.checking = False
