@@ -185,7 +185,8 @@ def read_recovery_key(recovery_key_file: Path | None) -> str:
         except InvalidRecoveryKeyError as error:
             if attempt == RECOVERY_PROMPT_ATTEMPTS - 1:
                 raise
-            click.echo(f"{error.one_line()}", err=True)
+            problem = error.one_line()
+            click.echo(problem[0].upper() + problem[1:], err=True)
             continue
         return text
     raise AssertionError("unreachable")
