@@ -97,6 +97,7 @@ class Study:
     def unlock(self, passphrase: str) -> None:
         """Take the data key from the key slot the passphrase opens. Reads keyslots.json only:
         a wrong passphrase leaves the database unopened."""
+        self._require_encrypted()
         try:
             key = keys.unlock(self.root, passphrase)
         except PassphraseSlotDamagedError as error:
@@ -106,16 +107,25 @@ class Study:
         self._key = key
 
     def unlock_with_recovery_key(self, recovery_key: str) -> None:
+        self._require_encrypted()
         self._key = keys.unlock_with_recovery_key(self.root, recovery_key)
 
     def use_key(self, key: keys.DataKey) -> None:
         """A data key handed over by the process that unlocked the study."""
+        self._require_encrypted()
         if not keys.verify_data_key(self.root, key):
             raise CryptoError(
                 f"the key given does not belong to the study in {self.root}",
                 "open the study with its passphrase",
             )
         self._key = key
+
+    def _require_encrypted(self) -> None:
+        if not self.encrypted:
+            raise FieldkitError(
+                f"the study in {self.root} is not encrypted: it has no passphrase or key",
+                "open it without one",
+            )
 
     def forget_key(self) -> None:
         self.close()
