@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import click
 
 from fieldkit import __version__, private
-from fieldkit.cli.common import AppContext, run_app, study_root
+from fieldkit.cli.common import AppContext, passphrase_file_option, run_app, study_root
 from fieldkit.errors import FieldkitError
 from fieldkit.services.study import explain_failure
 
@@ -66,10 +66,15 @@ def _fail(error: FieldkitError) -> NoReturn:
     type=click.Path(dir_okay=False, path_type=Path),
     help="App only: record from this audio file as a virtual microphone.",
 )
+@passphrase_file_option
 @click.version_option(__version__, prog_name="fieldkit")
 @click.pass_context
 def main(
-    ctx: click.Context, study_dir: Path | None, actor: str | None, input_file: Path | None
+    ctx: click.Context,
+    study_dir: Path | None,
+    actor: str | None,
+    input_file: Path | None,
+    passphrase_file: Path | None,
 ) -> None:
     """fieldkit: offline field interviewing and transcript management.
 
@@ -78,9 +83,9 @@ def main(
     # A second line of defence: whatever this command creates without an explicit mode is
     # owner-only (the study's own files are made 0600 explicitly). Restored when it is done.
     ctx.with_resource(private.owner_only_umask())
-    ctx.obj = AppContext(study_dir=study_dir, actor=actor)
+    ctx.obj = AppContext(study_dir=study_dir, actor=actor, passphrase_file=passphrase_file)
     if ctx.invoked_subcommand is None:
-        run_app(ctx.obj.study(announce_permissions=False), input_file=input_file)
+        run_app(ctx.obj.study_for_app(), input_file=input_file)  # the app says what it tightened
 
 
 def _register() -> None:
@@ -89,6 +94,7 @@ def _register() -> None:
         deid,
         export,
         participants,
+        passphrase,
         record,
         report,
         schedule,
@@ -106,6 +112,7 @@ def _register() -> None:
         deid,
         export,
         report,
+        passphrase,
     ):
         for command in module.COMMANDS:
             main.add_command(command)

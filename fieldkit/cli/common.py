@@ -13,27 +13,96 @@ import click
 
 from fieldkit import private
 from fieldkit.paths import study_dir_from
-from fieldkit.services.study import Study, open_study
+from fieldkit.services.study import (
+    PassphraseSource,
+    Study,
+    find_study,
+    open_study,
+    unlock_study,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+passphrase_file_option = click.option(
+    "--passphrase-file",
+    "passphrase_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="An encrypted study's passphrase: the first line of FILE (keep it owner-only). "
+    "Default: $FIELDKIT_PASSPHRASE, else asked on the terminal.",
+)
 
 
 @dataclass
 class AppContext:
     study_dir: Path | None = None
     actor: str | None = None
+    passphrase_file: Path | None = None
     _study: Study | None = None
 
-    def study(self, announce_permissions: bool = True) -> Study:
-        """The study, opened once. `announce_permissions=False`: the app says it instead."""
+    def root(self) -> Path:
+        return study_dir_from(self.study_dir)
+
+    def study(self) -> Study:
+        """The study, open; an encrypted one is unlocked with the passphrase from
+        --passphrase-file, $FIELDKIT_PASSPHRASE or the terminal (asked only then)."""
         if self._study is None:
             root = study_dir_from(self.study_dir)
             remember_study_root(root)
-            self._study = open_study(root, actor=self.actor)
-            if announce_permissions:
-                announce_tightened(self._study)
+            self._study = open_study(
+                root, actor=self.actor, passphrase=passphrase_source(self.passphrase_file)
+            )
+            announce_tightened(self._study)
             announce_recovery(self._study)
         return self._study
+
+    def study_for_app(self) -> Study:
+        """The study for the app: an encrypted one is unlocked here only when the passphrase was
+        given in a file or the environment; otherwise it stays locked and the app asks for it."""
+        root = study_dir_from(self.study_dir)
+        remember_study_root(root)
+        study = find_study(root, actor=self.actor)
+        if study.encrypted and passphrase_given(self.passphrase_file):
+            unlock_study(study, passphrase_source(self.passphrase_file)())
+        if not study.locked:
+            study.db  # noqa: B018 - opens and migrates now, so a broken database fails early
+            announce_recovery(study)
+        return study
+
+
+def passphrase_source(passphrase_file: Path | None) -> PassphraseSource:
+    """Where a passphrase comes from, called only when a study turns out to be encrypted."""
+
+    def ask() -> str:
+        from fieldkit.crypto.passphrase import get_passphrase
+
+        if passphrase_file is not None:
+            warn_if_others_can_read(passphrase_file)
+        return get_passphrase(passphrase_file=passphrase_file)
+
+    return ask
+
+
+def warn_if_others_can_read(secret_file: Path) -> None:
+    """A note (not a refusal) when a file holding a passphrase or recovery key is not
+    owner-only: other users of the computer could read it."""
+    try:
+        mode = secret_file.expanduser().stat().st_mode
+    except OSError:
+        return  # reading it will say what is wrong
+    if mode & 0o077:
+        click.echo(
+            f"note: {secret_file} can be read by other users of this computer; "
+            f"make it owner-only: chmod 600 {secret_file}",
+            err=True,
+        )
+
+
+def passphrase_given(passphrase_file: Path | None) -> bool:
+    """Whether a passphrase was given without a prompt (a file or the environment)."""
+    from fieldkit.crypto.passphrase import passphrase_from_env
+
+    return passphrase_file is not None or passphrase_from_env() is not None
 
 
 _STUDY_ROOT = "fieldkit.study_root"
@@ -91,16 +160,60 @@ def with_study(command: F) -> F:
         help="Study folder (default: $FIELDKIT_STUDY, else the current folder).",
     )
     @click.option("--as", "actor", metavar="NAME", help="Who is acting, for the audit log.")
+    @passphrase_file_option
     @click.pass_context
     @functools.wraps(command)
     def wrapper(
-        ctx: click.Context, study_dir: Path | None, actor: str | None, **kwargs: Any
+        ctx: click.Context,
+        study_dir: Path | None,
+        actor: str | None,
+        passphrase_file: Path | None,
+        **kwargs: Any,
     ) -> Any:
-        parent: AppContext = ctx.find_object(AppContext) or AppContext()
-        app_ctx = AppContext(study_dir=study_dir or parent.study_dir, actor=actor or parent.actor)
+        app_ctx = study_context(ctx, study_dir, actor, passphrase_file)
         return command(study=app_ctx.study(), **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def with_study_options(command: F) -> F:
+    """Like `with_study`, but give the command `app_ctx: AppContext` and leave opening the
+    study to it (the passphrase commands open it in their own way)."""
+
+    @click.option(
+        "--study",
+        "study_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Study folder (default: $FIELDKIT_STUDY, else the current folder).",
+    )
+    @click.option("--as", "actor", metavar="NAME", help="Who is acting, for the audit log.")
+    @passphrase_file_option
+    @click.pass_context
+    @functools.wraps(command)
+    def wrapper(
+        ctx: click.Context,
+        study_dir: Path | None,
+        actor: str | None,
+        passphrase_file: Path | None,
+        **kwargs: Any,
+    ) -> Any:
+        app_ctx = study_context(ctx, study_dir, actor, passphrase_file)
+        remember_study_root(app_ctx.root())
+        return command(app_ctx=app_ctx, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def study_context(
+    ctx: click.Context, study_dir: Path | None, actor: str | None, passphrase_file: Path | None
+) -> AppContext:
+    """The command's own --study/--as/--passphrase-file, else those given before its name."""
+    parent: AppContext = ctx.find_object(AppContext) or AppContext()
+    return AppContext(
+        study_dir=study_dir or parent.study_dir,
+        actor=actor or parent.actor,
+        passphrase_file=passphrase_file or parent.passphrase_file,
+    )
 
 
 def echo_json(data: Any) -> None:

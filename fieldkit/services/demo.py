@@ -19,7 +19,13 @@ from fieldkit.core.workflow import TranscriptState
 from fieldkit.paths import demo_root, shipped_demo_audio
 from fieldkit.private import private_mkdir, write_private_text
 from fieldkit.services.participants import add_participant, give_consent
-from fieldkit.services.study import Study, init_study, now_iso
+from fieldkit.services.study import (
+    PassphraseSource,
+    Study,
+    init_encrypted_study,
+    init_study,
+    now_iso,
+)
 from fieldkit.store.repo import Events, InterviewRow
 
 # (site, role, days before today that consent was given, or None for not yet)
@@ -50,6 +56,7 @@ DEMO_TRANSCRIPTS: list[DemoTranscript] = [
     DemoTranscript("Site 2", "PEER", TranscriptState.APPROVED_WITH_CHANGES, 1),
 ]
 DEMO_TRANSCRIPT_FILE = "demo-interview.transcript.json"
+DEMO_TITLE = "CCU staff study (demo)"
 # The interviewer's questions in the demo interview: (time, topic, question) in the schedule.
 DEMO_QUESTIONS = [
     (0.8, "before-and-here", "past-work"),
@@ -82,7 +89,26 @@ def build_demo_study(
     """The demo study; with `transcripts`, also the interviewed participants whose transcripts
     wait at each point of review and approval (`fieldkit demo` wants them; tests that count
     interviews do not)."""
-    study = init_study(root or new_demo_dir(), title="CCU staff study (demo)", actor=actor)
+    study = init_study(root or new_demo_dir(), title=DEMO_TITLE, actor=actor)
+    fill_demo_study(study, transcripts)
+    return study
+
+
+def build_encrypted_demo_study(
+    passphrase: PassphraseSource,
+    root: Path | None = None,
+    actor: str = "demo",
+    transcripts: bool = False,
+) -> tuple[Study, str]:
+    """The demo study, encrypted (`fieldkit demo --encrypt`), and its recovery key."""
+    study, recovery_key = init_encrypted_study(
+        root or new_demo_dir(), passphrase, title=DEMO_TITLE, actor=actor
+    )
+    fill_demo_study(study, transcripts)
+    return study, recovery_key
+
+
+def fill_demo_study(study: Study, transcripts: bool) -> None:
     today = dt.date.today()
     for site, role, consent_days_ago in DEMO_PARTICIPANTS:
         participant = add_participant(study, site, role)
@@ -94,7 +120,6 @@ def build_demo_study(
 
         add_demo_transcripts(study, today)
         add_demo_identifiers(study)  # the made-up manager and suburb the demo participant names
-    return study
 
 
 def demo_interview_audio() -> Path:

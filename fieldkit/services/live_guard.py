@@ -31,6 +31,7 @@ import numpy as np
 
 from fieldkit.core.guard import GuardEvent, GuardTracker
 from fieldkit.core.models import Speaker, Word
+from fieldkit.crypto.passphrase import environment_without_passphrase
 from fieldkit.transcribe.live_engine import receive, send
 
 ENGINE_RATE = 16000
@@ -99,11 +100,14 @@ class LiveGuard:
         self.status = LiveStatus("starting", "live guard: loading the model")
 
     def start(self) -> None:
+        # The engine needs no study key: it reads no file of the study, only the audio chunks
+        # sent over its pipe. Nor does it get the passphrase from our environment.
         self._process = subprocess.Popen(
             self._command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # the engine's chatter could hold speech: not kept
+            env=environment_without_passphrase(),
         )
         self._reader.start()
         self._writer.start()

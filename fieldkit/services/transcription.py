@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 from fieldkit.core.audit import AuditReport
 from fieldkit.core.models import InterviewStatus, Segment
 from fieldkit.core.workflow import TranscriptState
+from fieldkit.crypto.handoff import KEY_ON_STDIN, send_key
+from fieldkit.crypto.passphrase import environment_without_passphrase
 from fieldkit.errors import FieldkitError
 from fieldkit.private import open_private, private_mkdir
 from fieldkit.processes import process_alive
@@ -312,10 +314,24 @@ def start_worker(study: Study) -> subprocess.Popen[bytes]:
     private_mkdir(log_dir, exist_ok=True)
     log = open_private(log_dir / WORKER_LOG, "ab")
     command = [sys.executable, "-m", "fieldkit.transcribe.worker", "--study", str(study.root)]
+    key = study.data_key
+    if key is not None:
+        command.append(KEY_ON_STDIN)  # the key itself goes over the pipe
     try:
-        return subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.PIPE if key is not None else subprocess.DEVNULL,
+            env=environment_without_passphrase(),
+        )
     finally:
         log.close()
+    if key is not None:
+        assert process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # a worker that died at once logs why
+            send_key(process.stdin, key)
+    return process
 
 
 def stop_worker(process: subprocess.Popen[bytes]) -> None:

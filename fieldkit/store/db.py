@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -29,6 +30,9 @@ from fieldkit.storage import (
 )
 from fieldkit.store.migrations import MIGRATIONS
 
+if TYPE_CHECKING:
+    from fieldkit.crypto.keys import DataKey
+
 # Written into the database header at init ("FKDB"): this file is a fieldkit study database.
 APPLICATION_ID = 0x464B4442
 BUSY_TIMEOUT_S = 10.0
@@ -36,6 +40,8 @@ BUSY_TIMEOUT_S = 10.0
 FOUNDATION_TABLES = frozenset(
     {"participants", "interviews", "interview_events", "recordings", "audit_log"}
 )
+# The first 16 bytes of every plain SQLite file; an SQLCipher file starts with random salt.
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class StudyDatabaseError(FieldkitError):
@@ -46,34 +52,49 @@ class NotAFieldkitDatabaseError(StudyDatabaseError):
     """fieldkit.db is empty, not SQLite, or another program's database."""
 
 
-def connect(path: Path) -> sqlite3.Connection:
+class DatabaseKeyError(StudyDatabaseError):
+    """An encrypted database opened with a key that does not fit it."""
+
+
+def connect(path: Path, key: DataKey | None = None) -> sqlite3.Connection:
     """The one place a connection is made: autocommit (transactions are explicit), usable from the
-    thread that owns the Study's thread-local slot, waiting up to BUSY_TIMEOUT_S for a lock."""
-    conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
-    )
+    thread that owns the Study's thread-local slot, waiting up to BUSY_TIMEOUT_S for a lock.
+
+    With `key` the database is SQLCipher (an encrypted study); the connection behaves like a
+    sqlite3 one, exceptions included (store/cipher.py)."""
+    if key is None:
+        conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
+        )
+    else:
+        from fieldkit.store.cipher import connect_encrypted
+
+        conn = connect_encrypted(path, key, timeout=BUSY_TIMEOUT_S)
     conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
 
 
-def open_database(path: Path, create: bool = False) -> sqlite_utils.Database:
+def open_database(
+    path: Path, create: bool = False, key: DataKey | None = None
+) -> sqlite_utils.Database:
     """One connection for the calling thread, with pending migrations applied.
 
-    `create=True` (fieldkit init only) makes the database first when there is none.
+    `create=True` (fieldkit init only) makes the database first when there is none. `key`: the
+    study's data key when the study is encrypted.
     """
     if create and not path.exists():
-        create_database(path)
+        create_database(path, key=key)
     if not path.is_file():
         raise StudyDatabaseError(
             f"the study database {path} is missing", "restore it from a backup"
         )
     try:
-        conn = connect(path)
+        conn = connect(path, key)
     except sqlite3.Error as exc:
         raise database_error(exc, path) from None
     try:
-        check_fieldkit_database(conn, path)
+        check_fieldkit_database(conn, path, encrypted=key is not None)
         ensure_wal(conn)
         db = sqlite_utils.Database(conn)
         migrate(db)
@@ -86,15 +107,16 @@ def open_database(path: Path, create: bool = False) -> sqlite_utils.Database:
     return db
 
 
-def create_database(path: Path) -> None:
-    """Make a new, fully migrated study database at `path`, which must not exist.
+def create_database(path: Path, key: DataKey | None = None) -> None:
+    """Make a new, fully migrated study database at `path`, which must not exist; encrypted with
+    `key` when given.
 
     Built under a private name and linked into place when complete, so no other process ever
     sees a half-made database, and an existing file is never replaced."""
     building = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
         create_private_file(building, exclusive=False)  # 0600: SQLite's -wal/-shm follow it
-        conn = connect(building)
+        conn = connect(building, key)
         try:
             conn.execute("PRAGMA journal_mode=WAL")  # our private file: nobody to race with
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
@@ -128,11 +150,12 @@ def _sidecars(path: Path) -> tuple[Path, Path]:
     return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
-def check_fieldkit_database(conn: sqlite3.Connection, path: Path) -> None:
+def check_fieldkit_database(conn: sqlite3.Connection, path: Path, encrypted: bool = False) -> None:
     """Refuse anything but a fieldkit database, reading only (nothing is written to the file).
 
     fieldkit databases carry APPLICATION_ID; those made before it existed have a schema version
-    and the first migration's tables (`migrate` then writes the mark)."""
+    and the first migration's tables (`migrate` then writes the mark). `encrypted`: `conn` was
+    opened with a key, so "not a database" means first of all that the key does not fit."""
     wal = _sidecars(path)[0]
     if path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0):
         raise _not_fieldkit(path, "it is empty: 0 bytes")
@@ -141,6 +164,10 @@ def check_fieldkit_database(conn: sqlite3.Connection, path: Path) -> None:
         version = _pragma(conn, "user_version")
     except sqlite3.DatabaseError as exc:
         if _primary_code(exc) == sqlite3.SQLITE_NOTADB:
+            if encrypted:
+                raise _key_does_not_fit(path) from None
+            # (An encrypted database opened without a key lands here too: the study knows it
+            # is encrypted from its key slot file before it opens anything.)
             raise _not_fieldkit(path, "it is not an SQLite file") from None
         raise
     if application_id == APPLICATION_ID:
@@ -155,6 +182,38 @@ def _not_fieldkit(path: Path, why: str) -> NotAFieldkitDatabaseError:
         f"{path} is not a fieldkit database; to start a new study use fieldkit init "
         f"({why}; the file was left as it is)",
         "if it held your study, restore fieldkit.db from a backup",
+    )
+
+
+def has_plain_sqlite_header(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def looks_encrypted(path: Path) -> bool:
+    """Whether `path` looks like an SQLCipher database: not empty, no plain SQLite header, and
+    whole pages (a text file or a torn copy in its place does not look like one)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False
+    return size > 0 and size % 512 == 0 and not has_plain_sqlite_header(path)
+
+
+def _key_does_not_fit(path: Path) -> DatabaseKeyError:
+    if has_plain_sqlite_header(path):
+        return DatabaseKeyError(
+            f"{path} is not encrypted, yet the study folder has a key slot file (keyslots.json): "
+            "the two do not belong together",
+            "restore the study folder from a backup; nothing was changed",
+        )
+    return DatabaseKeyError(
+        f"the study's key does not open {path}: it and keyslots.json do not belong together "
+        "(one of them was replaced, or restored from another backup)",
+        "restore fieldkit.db and keyslots.json from the same backup; nothing was changed",
     )
 
 

@@ -21,10 +21,13 @@ log = logging.getLogger("fieldkit.worker")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fieldkit.transcribe.worker")
     parser.add_argument("--study", required=True, type=Path)
+    # An encrypted study's key arrives as the first line of stdin (never in argv or the env).
+    parser.add_argument("--key-on-stdin", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(message)s")
     os.environ["HF_HUB_OFFLINE"] = "1"
 
+    from fieldkit.crypto.handoff import receive_key
     from fieldkit.errors import FieldkitError
     from fieldkit.private import open_private, set_owner_only_umask
     from fieldkit.services.study import open_study
@@ -37,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         log.info("job %s (%s %s) %s", outcome.job_id, outcome.participant_id, outcome.wave, state)
 
     try:
-        study = open_study(args.study, actor="fieldkit-worker")
+        key = receive_key(sys.stdin.buffer) if args.key_on_stdin else None
+        study = open_study(args.study, actor="fieldkit-worker", key=key)
     except FieldkitError as error:
         log.error("%s", error.one_line())
         return 1

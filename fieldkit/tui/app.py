@@ -26,6 +26,7 @@ from fieldkit.tui.screens.base import FieldkitScreen
 from fieldkit.tui.screens.help import HelpScreen, screen_help
 from fieldkit.tui.screens.interview import InterviewScreen
 from fieldkit.tui.screens.queue import QueueScreen
+from fieldkit.tui.screens.unlock import UnlockScreen
 
 TRANSCRIBER_RETRY_S = 10.0
 START_WAIT_S = 10.0
@@ -64,6 +65,12 @@ class FieldkitApp(App[None]):
         if self.study.permissions_tightened:  # opening the study made its files owner-only
             note = tightened_note(self.study.permissions_tightened)
             self.notify(note[0].upper() + note[1:] + ".", timeout=10)
+        if self.study.locked:  # an encrypted study: its passphrase first, then the queue
+            self.push_screen(UnlockScreen(self.study), callback=self.enter_study)
+        else:
+            self.enter_study()
+
+    def enter_study(self, _unlocked: bool | None = True) -> None:
         self.recover_recordings()
         self.push_screen(QueueScreen())
         self.ensure_transcriber()  # jobs left queued by an earlier session resume now
