@@ -56,7 +56,8 @@ def _interview_facts(study: Study, interview: InterviewRow, participant: Any) ->
         site=participant.site,
         role=participant.role,
         wave=interview.wave,
-        done=interview.status in DONE,
+        # Audio-recorded: ended with audio (the stored duration is the audio recorded).
+        done=interview.status in DONE and bool(interview.duration_s),
         duration_s=interview.duration_s,
         interviewer=interview.interviewer,
         started_at=interview.started_at,

@@ -78,15 +78,18 @@ def test_record_refuses_an_unknown_wave(demo_dir: Path, cli: CliRun, tone: Path)
     assert interviews(cli, demo_dir) == []
 
 
-def test_record_never_overwrites_and_takes_the_next_wave(
+def test_record_never_overwrites_and_starts_the_next_wave_only_when_named(
     demo_dir: Path, cli: CliRun, tone: Path
 ) -> None:
-    first = cli("record", PID, "--input", tone, "--seconds", "0.5", "--study", demo_dir)
-    second = cli("record", PID, "--input", tone, "--seconds", "0.5", "--study", demo_dir)
+    args = ("record", PID, "--input", tone, "--seconds", "0.5", "--study", demo_dir)
+    first = cli(*args)
+    refused = cli(*args)  # the commencement interview has ended: no silent new wave
+    assert refused.exit_code == 1 and "add --wave follow-up" in refused.stderr
+    second = cli(*args, "--wave", "follow-up")
     assert first.exit_code == second.exit_code == 0
     assert first.stdout.splitlines()[-1] != second.stdout.splitlines()[-1]
     assert [r["wave"] for r in interviews(cli, demo_dir)] == ["commencement", "follow-up"]
-    third = cli("record", PID, "--input", tone, "--seconds", "0.5", "--study", demo_dir)
+    third = cli(*args)
     assert third.exit_code == 1
     assert "every wave" in third.stderr
 
