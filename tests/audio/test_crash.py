@@ -106,7 +106,7 @@ def test_sound_server_dying_mid_recording_stops_with_device_lost_and_keeps_the_a
         server.stop()
 
     assert report["stop_reason"] == "device-lost"
-    assert "recorded before are kept" in str(report["message"])
+    assert "everything recorded before it" in str(report["message"])
     assert int(report["frames"]) >= 0.5 * 16000  # type: ignore[call-overload]
     assert soundfile.info(target).frames == report["frames"] == wav_header_frames(target)
 
