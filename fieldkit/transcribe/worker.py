@@ -1,8 +1,9 @@
 """The transcription worker process: `python -m fieldkit.transcribe.worker --study DIR`.
 
 Works off the study's job queue and exits when it is empty. It logs job IDs and failures only,
-never transcript text. Only one worker runs per study (a lock file), so the app and the CLI can
-both start one safely.
+never transcript text. Only one worker runs per study (a lock file, which holds its PID), so the
+app and the CLI can both start one safely: a second one exits at once with WORKER_BUSY_EXIT, and
+whoever started it waits for the first.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import os
 import sys
 from pathlib import Path
 
-LOCK_FILE = ".transcribe.lock"
 log = logging.getLogger("fieldkit.worker")
 
 
@@ -27,7 +27,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from fieldkit.errors import FieldkitError
     from fieldkit.services.study import open_study
-    from fieldkit.services.transcription import JobOutcome, run_pending
+    from fieldkit.services.transcription import (
+        WORKER_BUSY_EXIT,
+        WORKER_LOCK,
+        JobOutcome,
+        run_pending,
+    )
 
     def report(outcome: JobOutcome) -> None:
         state = "done" if outcome.ok else f"failed: {outcome.message}"
@@ -38,13 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     except FieldkitError as error:
         log.error("%s", error.one_line())
         return 1
-    lock_path = study.root / LOCK_FILE
-    with lock_path.open("w") as lock:
+    # Opened without truncating: the file holds the running worker's PID for whoever asks.
+    fd = os.open(study.root / WORKER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    with os.fdopen(fd, "r+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             log.info("another worker is running for this study")
-            return 0
+            return WORKER_BUSY_EXIT
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
         ran = run_pending(study, on_outcome=report)
         log.info("queue empty after %d job(s)", ran)
     return 0
