@@ -455,7 +455,10 @@ async def test_queue_shows_transcription_progress_from_the_job_table(
     participant = interview_queue(tui_study)[0].id
     interview = start_interview(tui_study, participant)
     job_id = Jobs(tui_study.db).add(interview.id, "tiny.en", now_iso())
-    Jobs(tui_study.db).update(job_id, status="running", progress=0.4)
+    # A live worker holds it (this process stands in for one, so it is not queued again).
+    Jobs(tui_study.db).update(
+        job_id, status="running", progress=0.4, worker_pid=os.getpid(), started_at=now_iso()
+    )
     app = make_app(tui_study, nothing_left_running, None)
     async with app.run_test(size=SIZE) as pilot:
         table = app.screen.query_one(DataTable)
