@@ -124,6 +124,8 @@ class FieldkitApp(App[None]):
     def _stop_link(self, link: RecordingLink) -> None:
         try:
             link.stop()
+        except FieldkitError:  # e.g. a full disk: the audio is kept, the next start registers it
+            pass
         finally:
             self.study.close()  # the connection of this helper thread
 

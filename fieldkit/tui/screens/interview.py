@@ -191,7 +191,8 @@ class InterviewScreen(FieldkitScreen):
     def on_unmount(self) -> None:
         # Last line of defence (the app closing by any route): never leave a recording running.
         if self.link is not None:
-            self.link.stop()
+            with suppress(FieldkitError):  # the audio is kept; the next start registers it
+                self.link.stop()
 
     def tick(self) -> None:
         self.query_one(InterviewClock).show(self.session.elapsed())
