@@ -160,6 +160,14 @@ def wave_to_record(study: Study, participant: Participant, wave: str | None) -> 
 def start_interview(study: Study, participant_id: str, wave: str | None = None) -> InterviewRow:
     """Open (or resume) the participant's interview for a wave. Requires current consent.
     Without `wave`, see `wave_to_record`: an ended wave is never followed by a new one silently."""
+    return open_interview(study, participant_id, wave)[0]
+
+
+def open_interview(
+    study: Study, participant_id: str, wave: str | None = None
+) -> tuple[InterviewRow, bool]:
+    """`start_interview`, also saying whether this call created the interview's row (decided
+    under the write lock, so two processes racing cannot both think they opened it)."""
     schedule = study.schedule()
     repo = Interviews(study.db)
     with study.transaction():  # the state is read and changed under the write lock
@@ -169,7 +177,7 @@ def start_interview(study: Study, participant_id: str, wave: str | None = None) 
         existing = repo.find(participant.id, wave)
         if existing is not None:
             if existing.status is InterviewStatus.IN_PROGRESS:
-                return existing
+                return existing, False
             if existing.status is not InterviewStatus.NOT_STARTED:
                 raise FieldkitError(
                     f"participant {participant.id} was already interviewed in wave {wave!r} "
@@ -191,7 +199,7 @@ def start_interview(study: Study, participant_id: str, wave: str | None = None) 
             values.pop("channel_map")
             repo.update(interview_id, **values)
         study.audit("interview started", participant.id, interview_id, wave=wave)
-    return repo.get(interview_id)
+    return repo.get(interview_id), existing is None
 
 
 def end_interview(study: Study, interview_id: int) -> InterviewRow:

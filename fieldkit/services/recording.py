@@ -33,15 +33,22 @@ from fieldkit.errors import AudioError, FieldkitError
 from fieldkit.processes import still_running
 from fieldkit.services.interviews import (
     end_interview,
+    open_interview,
     recorded_seconds,
-    start_interview,
     wave_to_record,
     withdraw_open_interviews,
 )
 from fieldkit.services.live_guard import LiveGuard, LiveStatus
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
-from fieldkit.store.repo import InterviewRow, Interviews, Participants, RecordingRow, Recordings
+from fieldkit.store.repo import (
+    Events,
+    InterviewRow,
+    Interviews,
+    Participants,
+    RecordingRow,
+    Recordings,
+)
 
 BYTES_PER_SAMPLE = 2  # PCM_16
 APP = "app"  # who records: the app, or the headless command
@@ -369,8 +376,7 @@ def begin_recording(
     participant = get_participant(study, participant_id)
     require_consent(participant)
     wave = wave_to_record(study, participant, wave)
-    opened_here = Interviews(study.db).find(participant.id, wave) is None
-    interview = start_interview(study, participant.id, wave)
+    interview, opened_here = open_interview(study, participant.id, wave)
     offset = recorded_seconds(study, interview.id)
     session = RecordingSession(
         study,
@@ -391,8 +397,13 @@ def begin_recording(
 
 
 def _take_back(study: Study, interview: InterviewRow) -> None:
-    """Remove an interview opened only to record, when the recording never started."""
+    """Remove an interview opened only to record, when the recording never started (and nothing
+    has been recorded in it since, by anyone)."""
     with study.transaction():
+        if Recordings(study.db).for_interview(interview.id) or Events(study.db).for_interview(
+            interview.id
+        ):
+            return  # someone else is using it meanwhile (the app, another recording)
         study.db["interviews"].delete(interview.id)
         study.audit(
             "interview start taken back: recording could not start",

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile
 from textual.pilot import Pilot
@@ -76,6 +77,13 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Clip]:
     for name, turns in scripts.items():
         path = folder / f"{name}.wav"
         made[name] = Clip(path, two_speaker_wav(turns, path))
+    # The plain exchange followed by 30 s of near silence: an input that outlasts a test that
+    # takes its time (the virtual microphone plays on in real time, paused or not).
+    audio, rate = soundfile.read(made["plain"].path, dtype="float32", always_2d=True)
+    quiet = np.random.default_rng(3).normal(0, 0.001, (30 * rate, audio.shape[1]))
+    long_path = folder / "plain-long.wav"
+    soundfile.write(long_path, np.concatenate([audio, quiet.astype("float32")]), rate)
+    made["long"] = Clip(long_path, made["plain"].turns)
     return made
 
 
@@ -179,11 +187,11 @@ async def test_space_records_meters_move_pause_stops_the_clock_and_q_keeps_every
     tui_study: Study, clips: dict[str, Clip], nothing_left_running: list[FieldkitApp]
 ) -> None:
     without_live_guard(tui_study)
-    app = make_app(tui_study, nothing_left_running, clips["plain"].path)
+    app = make_app(tui_study, nothing_left_running, clips["long"].path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_interview(app, pilot)
         assert shown(app, "#recording-state").startswith("○ not recording")
-        assert "virtual microphone: plain.wav" in shown(app, "#recording-hint")
+        assert "virtual microphone: plain-long.wav" in shown(app, "#recording-hint")
         assert re.search(r"disk [\d.]+ GB free · [\d.]+ h of recording", shown(app, "#disk-status"))
 
         await start_recording(pilot, screen)
@@ -417,7 +425,7 @@ async def test_escape_while_recording_asks_then_a_second_recording_and_e_while_r
     tui_study: Study, clips: dict[str, Clip], nothing_left_running: list[FieldkitApp]
 ) -> None:
     without_live_guard(tui_study)
-    app = make_app(tui_study, nothing_left_running, clips["plain"].path)
+    app = make_app(tui_study, nothing_left_running, clips["long"].path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_interview(app, pilot)
         await start_recording(pilot, screen)
