@@ -27,10 +27,19 @@ PID = "INTSTA002-CLIN"  # consented in the demo study
 OTHER = "INTSTA003-PEER"  # consented too
 
 
+def without_live_guard(root: Path) -> None:
+    """These tests are about recording: the live guard (a Whisper model) would only slow them."""
+    config = root / "study.toml"
+    text = config.read_text()
+    assert "live_guard = true" in text
+    config.write_text(text.replace("live_guard = true", "live_guard = false"))
+
+
 @pytest.fixture
 def demo_dir(tmp_path: Path, cli: CliRun) -> Path:
     root = tmp_path / "demo"
     assert cli("demo", "--no-app", "--empty", "--dir", root).exit_code == 0
+    without_live_guard(root)
     return root
 
 
@@ -330,6 +339,7 @@ def test_a_disk_filling_up_mid_recording_stops_it_with_the_seconds_kept(
 ) -> None:
     root = tiny_disk / "study"
     assert cli("demo", "--no-app", "--empty", "--dir", root).exit_code == 0
+    without_live_guard(root)
     config = root / "study.toml"
     config.write_text(config.read_text().replace("disk_margin_mb = 500", "disk_margin_mb = 0"))
     recorder = fieldkit_process(root, "record", PID, "--input", long_tone)
