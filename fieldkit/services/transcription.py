@@ -386,7 +386,13 @@ def run_pending(study: Study, on_outcome: Callable[[JobOutcome], None] | None = 
         job = queued[0]
         if not Jobs(study.db).claim(job.id, os.getpid(), now_iso()):
             continue
-        outcome = run_job(study, Jobs(study.db).get(job.id))
+        try:
+            outcome = run_job(study, Jobs(study.db).get(job.id))
+        except (KeyboardInterrupt, SystemExit):
+            # Stopped on purpose (Ctrl-C on `fieldkit transcribe`, the app quitting): the job
+            # goes back to the queue as it was, and does not count as a crash.
+            Jobs(study.db).release(job.id, os.getpid())
+            raise
         count += 1
         if on_outcome:
             on_outcome(outcome)

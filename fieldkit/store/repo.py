@@ -421,5 +421,13 @@ class Jobs:
         )
         return cursor.rowcount == 1
 
+    def release(self, job_id: int, pid: int) -> None:
+        """Give a job this worker still holds back to the queue (it was stopped on purpose)."""
+        self.db.execute(
+            "update jobs set status = 'queued', progress = 0.0, worker_pid = null "
+            "where id = ? and status = 'running' and worker_pid = ?",
+            [job_id, pid],
+        )
+
     def update(self, job_id: int, **values: Any) -> None:
         self.table.update(job_id, values)

@@ -12,8 +12,10 @@ import argparse
 import fcntl
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 log = logging.getLogger("fieldkit.worker")
 
@@ -24,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(message)s")
     os.environ["HF_HUB_OFFLINE"] = "1"
+    # Being stopped (terminate) is not a crash: unwind, so the job in hand is queued again.
+    signal.signal(signal.SIGTERM, _stop_requested)
 
     from fieldkit.errors import FieldkitError
     from fieldkit.services.study import open_study
@@ -57,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         ran = run_pending(study, on_outcome=report)
         log.info("queue empty after %d job(s)", ran)
     return 0
+
+
+def _stop_requested(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

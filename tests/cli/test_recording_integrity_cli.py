@@ -300,6 +300,26 @@ def test_a_second_transcribe_waits_for_the_running_worker_and_exits_0(
     assert study.db["transcripts"].count == 2
 
 
+@pytest.mark.model
+def test_ctrl_c_on_transcribe_puts_the_job_back_without_counting_a_crash(
+    demo_dir: Path, cli: CliRun, processes: list[subprocess.Popen[str]]
+) -> None:
+    from fieldkit.paths import shipped_demo_audio
+
+    demo = shipped_demo_audio("demo-interview.flac")
+    assert cli("import-audio", PID, demo, "--study", demo_dir).exit_code == 0
+    study = open_study(demo_dir)
+    command = fieldkit_process(demo_dir, "transcribe", PID)
+    processes.append(command)
+    wait_until("the worker to take the job", lambda: bool(running_jobs(study)), 60)
+    [job] = running_jobs(study)
+    command.send_signal(signal.SIGINT)
+    assert command.wait(timeout=30) == 130
+    after = Jobs(study.db).get(job.id)
+    assert (after.status, after.worker_pid) == ("queued", None)
+    assert after.crashes == 0
+
+
 # -- item 14 ---------------------------------------------------------------------------------
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
