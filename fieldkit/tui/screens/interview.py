@@ -355,6 +355,14 @@ class InterviewScreen(FieldkitScreen):
             self.notify(status.message, severity="warning", timeout=10)
         self.guard_problem = status.state
 
+    def view_only(self) -> bool:
+        """An ended interview is looked at, not changed: say so instead of asking for input."""
+        if self.session.is_open:
+            return False
+        status = self.session.interview.status.value
+        self.notify(f"This interview is {status}: it can be viewed, not changed.", timeout=4)
+        return True
+
     # -- walking the schedule ----------------------------------------------------------------
     def action_next_question(self) -> None:
         self.move(+1)
@@ -373,6 +381,8 @@ class InterviewScreen(FieldkitScreen):
 
     # -- the guarded-term rule ---------------------------------------------------------------
     def action_raised(self) -> None:
+        if self.view_only():
+            return
         locked = self.session.locked_terms()
         if not locked:
             self.notify("Every guarded term has already been raised.", timeout=4)
@@ -393,6 +403,8 @@ class InterviewScreen(FieldkitScreen):
             self.post_message(InterviewChanged())
 
     def action_followed_up(self) -> None:
+        if self.view_only():
+            return
         guard = self.session.guard
         raised = [t for t in guard.terms if guard.state(t) is TermState.RAISED]
         if not raised:
@@ -453,9 +465,13 @@ class InterviewScreen(FieldkitScreen):
 
     # -- markers and notes -------------------------------------------------------------------
     def action_marker(self) -> None:
+        if self.view_only():
+            return
         self.add_marker("")
 
     def action_labelled_marker(self) -> None:
+        if self.view_only():
+            return
         at = self.session.elapsed()  # when the key was pressed, not when the label is saved
         self.app.push_screen(
             TextPrompt("Marker label", "e.g. good quote"), self.with_time(self.add_marker, at)
@@ -470,6 +486,8 @@ class InterviewScreen(FieldkitScreen):
             self.notify(f"Marker at {format_clock(at)}", timeout=2)
 
     def action_note(self) -> None:
+        if self.view_only():
+            return
         at = self.session.elapsed()  # a note is about what was just said
         self.app.push_screen(
             TextPrompt("Field note", "what you noticed (not read aloud)"),
