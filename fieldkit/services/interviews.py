@@ -91,10 +91,6 @@ def recorded_seconds(study: Study, interview_id: int) -> float:
     return sum(r.duration_s or 0.0 for r in Recordings(study.db).for_interview(interview_id))
 
 
-def has_recordings(study: Study, interview_id: int) -> bool:
-    return bool(Recordings(study.db).for_interview(interview_id))
-
-
 def has_audio(study: Study, interview_id: int) -> bool:
     """The interview has recorded audio (what makes it count as "audio-recorded" in a report)."""
     return recorded_seconds(study, interview_id) > 0
