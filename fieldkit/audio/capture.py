@@ -23,14 +23,16 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from fieldkit.audio.devices import load_sounddevice, resolve_input_device
+from fieldkit.audio.devices import load_sounddevice, native_stderr_silenced, resolve_input_device
 from fieldkit.audio.writer import CrashSafeWavWriter
 from fieldkit.errors import AudioError, DiskSpaceError
 
 log = logging.getLogger(__name__)
 
 RecorderState = Literal["idle", "recording", "paused", "stopped"]
-StopReason = Literal["requested", "duration", "disk", "device-lost", "end-of-input"]
+StopReason = Literal[
+    "requested", "duration", "disk", "write-error", "device-lost", "end-of-input", "withdrawn"
+]
 
 SILENCE_DBFS = -50.0  # quieter than this counts as silence (a live mic in a quiet room is ~-60)
 CLIP_LEVEL = 0.999  # |sample| at full scale
@@ -126,6 +128,7 @@ class Recorder:
         self._paused = False  # read by the input callback: tags each block at capture time
         self._stop_reason: str | None = None
         self._message = ""
+        self._say_kept = False  # the stop message ends with how much audio is kept
         self._frame_limit: int | None = None
         self._finished = threading.Event()
         self._result: RecordingResult | None = None
@@ -211,6 +214,11 @@ class Recorder:
         assert self._result is not None
         return self._result
 
+    def interrupt(self, reason: str, message: str) -> None:
+        """Stop on behalf of someone else (any thread): e.g. consent was withdrawn. Audio that
+        arrives after this call is not recorded; the message says how much was kept."""
+        self._trip(reason, message, say_kept=True)
+
     def wait(self, seconds: float | None = None) -> RecordingResult:
         """Block until `seconds` of audio are recorded (pauses excluded) or another stop reason.
 
@@ -270,13 +278,14 @@ class Recorder:
         if self._writer is not None and self._writer.frames == 0:
             self.path.unlink(missing_ok=True)  # an empty file would only look like a lost interview
 
-    def _claim_stop(self, reason: str, message: str) -> bool:
+    def _claim_stop(self, reason: str, message: str, say_kept: bool = False) -> bool:
         """The first reason to stop wins; later ones are ignored."""
         with self._lock:
             if self._stop_reason is not None:
                 return False
             self._stop_reason = reason
             self._message = message
+            self._say_kept = say_kept
             return True
 
     # -- the writer thread ------------------------------------------------------------------------
@@ -306,17 +315,22 @@ class Recorder:
         samples = block.samples
         at = self.recorded_seconds
         self._emit_levels(samples, at)
-        if block.paused or self._stop_reason in ("duration", "disk"):
-            return  # audio while paused (or past the end) is not recorded
+        if block.paused or self._stop_reason not in (None, "requested"):
+            # Audio while paused is not recorded, nor what arrives after a stop of its own
+            # (time limit, full disk, consent withdrawn). A requested stop keeps what came first.
+            return
         samples = self._trim_to_limit(samples)
         if len(samples) == 0:
             return
         assert self._writer is not None
         try:
             self._writer.write(samples)
-        except (AudioError, OSError) as error:
+        except DiskSpaceError:
+            self._trip("disk", "recording stopped because the disk is full", say_kept=True)
+            return
+        except Exception as error:  # never let the writer thread die with a traceback
             reason = error.message if isinstance(error, AudioError) else str(error)
-            self._trip("disk", f"recording stopped: {reason}; everything before it is kept")
+            self._trip("write-error", f"recording stopped: {reason}", say_kept=True)
             return
         if self._handoff is not None:
             self._handoff.offer(samples, at)
@@ -357,23 +371,28 @@ class Recorder:
             self._trip(
                 "device-lost",
                 "the input device stopped delivering audio (unplugged, or the sound server "
-                f"stopped); the {self.recorded_seconds:.1f} s recorded before are kept",
+                "stopped)",
+                say_kept=True,
             )
 
     def _check_disk_while_recording(self) -> None:
         if self._stop_reason is not None:
             return
         free = _free_bytes(self.path.parent)
-        if free - self._bytes_per_second() * DISK_LOOKAHEAD_S < self.settings.disk_margin_bytes:
-            self._trip(
-                "disk",
-                f"recording stopped: only {_mb(free)} free on the disk, below the safety margin "
-                f"of {_mb(self.settings.disk_margin_bytes)}; everything recorded is kept",
-            )
+        lookahead = self._bytes_per_second() * DISK_LOOKAHEAD_S
+        if free - lookahead < self.settings.disk_margin_bytes:
+            if free < lookahead:
+                message = "recording stopped because the disk is full"
+            else:
+                message = (
+                    f"recording stopped because the disk is nearly full ({_mb(free)} free, "
+                    f"below the safety margin of {_mb(self.settings.disk_margin_bytes)})"
+                )
+            self._trip("disk", message, say_kept=True)
 
-    def _trip(self, reason: str, message: str) -> None:
-        """Stop on our own (from the writer thread)."""
-        if self._claim_stop(reason, message):
+    def _trip(self, reason: str, message: str, say_kept: bool = False) -> None:
+        """Stop on our own (from the writer thread), or for someone else (`interrupt`)."""
+        if self._claim_stop(reason, message, say_kept):
             self._halt_input()
 
     def _finish(self) -> None:
@@ -382,14 +401,13 @@ class Recorder:
                 self._source.close()
         frames = 0
         if self._writer is not None:
-            frames = self._writer.frames
-            try:
-                self._writer.close()
-            except Exception:  # the header is already current on disk (automatic update)
-                log.exception("closing %s failed", self.path)
+            frames = self._close_writer(self._writer)
         if self._handoff is not None:
             self._handoff.close()
         rate = self.settings.samplerate
+        message = self._message
+        if self._say_kept:
+            message += f"; everything recorded before it ({frames / rate:.1f} s) is kept"
         self._result = RecordingResult(
             path=self.path,
             frames=frames,
@@ -397,7 +415,7 @@ class Recorder:
             channels=self.settings.channels,
             duration_s=frames / rate,
             stop_reason=self._stop_reason or "requested",
-            message=self._message,
+            message=message,
         )
         self._state = "stopped"
         self._finished.set()
@@ -406,6 +424,23 @@ class Recorder:
                 self._on_stop(self._result)
             except Exception:
                 log.exception("on_stop callback failed")
+
+    def _close_writer(self, writer: CrashSafeWavWriter) -> int:
+        """Close the file; returns the frames it holds. After a failed write (a full disk) part
+        of a block may have reached the file: the header is made to match what is there."""
+        frames = writer.frames
+        try:
+            writer.close()
+        except Exception as error:  # the header is already current on disk (automatic update)
+            log.warning("closing %s failed: %s", self.path.name, error)
+        if writer.failed:
+            from fieldkit.audio.writer import repair_recording
+
+            try:
+                frames = repair_recording(self.path).frames
+            except (AudioError, OSError) as error:
+                log.warning("checking %s after a failed write: %s", self.path.name, error)
+        return frames
 
     # -- disk -------------------------------------------------------------------------------------
 
@@ -447,15 +482,16 @@ class _PortAudioSource:
                 "record with --channels 1, or choose another device (see `fieldkit devices`)",
             )
         try:
-            stream = sd.InputStream(
-                device=device.index,
-                samplerate=settings.samplerate,
-                channels=settings.channels,
-                dtype="int16",
-                blocksize=blocksize,
-                latency="high",  # recording is not interactive: big buffers survive a busy CPU
-                callback=callback,
-            )
+            with native_stderr_silenced():  # ALSA/JACK print their own complaints on stderr
+                stream = sd.InputStream(
+                    device=device.index,
+                    samplerate=settings.samplerate,
+                    channels=settings.channels,
+                    dtype="int16",
+                    blocksize=blocksize,
+                    latency="high",  # not interactive: big buffers survive a busy CPU
+                    callback=callback,
+                )
         except (sd.PortAudioError, ValueError) as error:
             raise AudioError(
                 f"cannot open input device {device.name!r} at {settings.samplerate} Hz, "
@@ -473,14 +509,15 @@ class _PortAudioSource:
             return False
 
     def start(self) -> None:
-        self._stream.start()
+        with native_stderr_silenced():
+            self._stream.start()
 
     def stop(self) -> None:
-        with contextlib.suppress(self._sd.PortAudioError):
+        with contextlib.suppress(self._sd.PortAudioError), native_stderr_silenced():
             self._stream.stop()
 
     def close(self) -> None:
-        with contextlib.suppress(self._sd.PortAudioError):
+        with contextlib.suppress(self._sd.PortAudioError), native_stderr_silenced():
             self._stream.close()
 
 

@@ -3,7 +3,13 @@ fast and works without PortAudio installed."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -17,14 +23,68 @@ NO_DEVICE_HINT = (
 )
 
 
+_stderr_lock = threading.RLock()
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Point the process's stderr (file descriptor 2) at /dev/null for the duration of a
+    PortAudio call, then put it back.
+
+    PortAudio and the libraries under it (ALSA, JACK) print their own complaints ("ALSA lib
+    pulse.c: Unable to connect", "jack server is not running", "Expression … failed") straight to
+    descriptor 2, past Python; fieldkit says what went wrong in its own words instead. Keep the
+    block short: anything else written to descriptor 2 meanwhile is lost too (the app redraws its
+    screen afterwards). Serialised, so two threads never swap the descriptor under each other.
+    """
+    with _stderr_lock:
+        with contextlib.suppress(Exception):  # what Python buffered is ours: let it out first
+            sys.stderr.flush()
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr at all: nothing to silence
+            yield
+            return
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 2)
+            finally:
+                os.close(devnull)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def load_sounddevice() -> ModuleType:
-    """Import sounddevice; a missing PortAudio library becomes a one-line AudioError."""
+    """Import sounddevice (it initialises PortAudio); a missing PortAudio library becomes a
+    one-line AudioError. PortAudio's own messages on stderr are silenced."""
+    if "sounddevice" in sys.modules:
+        return sys.modules["sounddevice"]
     try:
-        return importlib.import_module("sounddevice")
+        with native_stderr_silenced():
+            sd = importlib.import_module("sounddevice")
     except OSError as error:
         if "PortAudio library not found" in str(error):
             raise AudioError("PortAudio library not found", PORTAUDIO_HINT) from error
         raise AudioError(f"cannot load PortAudio: {error}", PORTAUDIO_HINT) from error
+    _quiet_exit_handler(sd)
+    return sd
+
+
+def _quiet_exit_handler(sd: ModuleType) -> None:
+    """sounddevice terminates PortAudio at exit, where JACK likes to say goodbye on stderr."""
+    handler = getattr(sd, "_exit_handler", None)
+    if handler is None:
+        return
+    atexit.unregister(handler)
+
+    def quiet_exit() -> None:
+        with native_stderr_silenced():
+            handler()
+
+    atexit.register(quiet_exit)
 
 
 def rescan_devices() -> None:
@@ -34,8 +94,9 @@ def rescan_devices() -> None:
     it while a stream is open: re-initialising PortAudio invalidates every open stream.
     """
     sd = load_sounddevice()
-    sd._terminate()
-    sd._initialize()
+    with native_stderr_silenced():
+        sd._terminate()
+        sd._initialize()
 
 
 @dataclass(frozen=True)
@@ -51,10 +112,11 @@ def list_input_devices() -> list[InputDevice]:
     """Every device with at least one input channel, the default one marked."""
     sd = load_sounddevice()
     try:
-        devices = sd.query_devices()
+        with native_stderr_silenced():
+            devices = sd.query_devices()
+            default_index = _default_input_index(sd)
     except sd.PortAudioError as error:
         raise AudioError("no input device found", NO_DEVICE_HINT) from error
-    default_index = _default_input_index(sd)
     found = [
         InputDevice(
             index=int(info["index"]),

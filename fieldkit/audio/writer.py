@@ -8,7 +8,9 @@ still has a stale header (another writer, a torn header write) is fixed by `repa
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import struct
 import time
 from dataclasses import dataclass
@@ -17,12 +19,14 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from fieldkit.errors import AudioError
+from fieldkit.errors import AudioError, DiskSpaceError
 
 SFC_SET_UPDATE_HEADER_AUTO = 0x1061
 # A WAV header counts bytes in 32 bits; stop a little before that.
 WAV_MAX_DATA_BYTES = 0xFFFFFFFF - 1024
 _SAMPLE_BYTES = 2  # PCM_16
+_DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+_NEARLY_NO_SPACE = 64 * 1024  # bytes: less than this free after a failed write means "full"
 
 
 class CrashSafeWavWriter:
@@ -37,6 +41,7 @@ class CrashSafeWavWriter:
         self.samplerate = int(samplerate)
         self.channels = int(channels)
         self.frames = 0
+        self.failed = False  # a write failed: part of a block may be in the file uncounted
         self._fsync_every_s = fsync_every_s
         self._last_fsync = time.monotonic()
         self._fd = _create_exclusive(self.path)
@@ -70,9 +75,30 @@ class CrashSafeWavWriter:
                 f"{self.path.name} reached the 4 GiB WAV size limit",
                 "start a new recording to continue",
             )
-        self._file.write(block)
-        self.frames += len(block)
-        self._maybe_fsync()
+        try:
+            self._file.write(block)
+            self.frames += len(block)
+            self._maybe_fsync()
+        except (RuntimeError, OSError) as error:  # soundfile's errors are RuntimeErrors
+            self.failed = True
+            if self._disk_full(error):
+                raise DiskSpaceError(
+                    "the disk is full", "free some space on the disk, then record again"
+                ) from error
+            raise AudioError(f"cannot write {self.path.name}: {error}", "check the disk") from error
+
+    def _disk_full(self, error: BaseException) -> bool:
+        """libsndfile only says "System error"; the C errno (kept by cffi) or the free space
+        tells a full disk from other failures."""
+        import soundfile
+
+        code = error.errno if isinstance(error, OSError) else soundfile._ffi.errno
+        if code in _DISK_FULL_ERRNOS:
+            return True
+        try:
+            return shutil.disk_usage(self.path.parent).free < _NEARLY_NO_SPACE
+        except OSError:
+            return False
 
     def close(self) -> None:
         if self._closed:

@@ -120,6 +120,26 @@ def _withdraw(study: Study, participant_id: str, yes: bool) -> None:
         click.echo(f"{participant.id}: consent was already withdrawn")
     if outcome.deletion is not None:
         echo_deletion(outcome.deletion)
+    else:
+        _report_stopped_recordings(study, participant.id)
+
+
+def _report_stopped_recordings(study: Study, participant_id: str) -> None:
+    """A recording in progress (in any process) stops by itself once consent is withdrawn."""
+    from fieldkit.services.recording import wait_for_withdrawn_recordings
+
+    for item in wait_for_withdrawn_recordings(study, participant_id):
+        if item.stopped:
+            click.echo(
+                f"stopped the recording by {item.recorder}: the {item.kept_s:.1f} s recorded "
+                f"before the withdrawal are kept ({item.path})"
+            )
+        else:
+            click.echo(
+                f"warning: the recording by {item.recorder} has not stopped yet; it stops "
+                "within seconds, and what it recorded is kept",
+                err=True,
+            )
 
 
 @click.command("interviews")

@@ -135,12 +135,16 @@ def record_command(
         study, session, stored_tracker(study, session.interview), live.on_event, live.on_status
     )
     try:
-        result = session.wait(seconds)
-    except KeyboardInterrupt:
-        result = session.stop()
-    if live.guard is not None:
-        live.guard.close(drain_s=LIVE_DRAIN_S)
-    meter.clear()
+        try:
+            result = session.wait(seconds)
+        except KeyboardInterrupt:
+            result = session.stop()
+    finally:
+        meter.clear()
+        if live.guard is not None:
+            # After a withdrawal the guard hears nothing more of what was said.
+            withdrawn = session.result is not None and session.result.stop_reason == "withdrawn"
+            live.guard.close(drain_s=0.0 if withdrawn else LIVE_DRAIN_S)
     finish_interview(study, session)
     if result.message:
         click.echo(f"warning: {result.message}", err=True)

@@ -13,9 +13,11 @@ import click
 from fieldkit.cli.common import echo_json, with_study
 from fieldkit.core.guard import format_clock
 from fieldkit.core.turns import build_turns, speaker_label
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ConsentError, FieldkitError
 from fieldkit.services.study import Study
 from fieldkit.services.transcription import (
+    MAX_WORKER_CRASHES,
+    WORKER_BUSY_EXIT,
     audit_interview,
     available_models,
     enqueue,
@@ -23,6 +25,7 @@ from fieldkit.services.transcription import (
     interviews_to_transcribe,
     load_transcript,
     machine_transcript,
+    running_worker_pid,
     start_worker,
     stop_worker,
 )
@@ -30,6 +33,7 @@ from fieldkit.store.repo import InterviewRow, JobRow
 
 POLL_S = 0.3
 WORKER_EXIT_S = 15.0
+BUSY_RETRY_S = 2.0  # while another worker holds the queue, look again this often
 
 
 @click.command("transcribe")
@@ -49,7 +53,11 @@ def transcribe_command(
     chosen = interviews_to_transcribe(study, participant_ids, everything, wave)
     jobs: dict[int, InterviewRow] = {}
     for interview in chosen:
-        job = enqueue(study, interview, model)
+        try:
+            job = enqueue(study, interview, model)
+        except ConsentError as error:  # only --all gets here: a named one was refused before
+            click.echo(f"{interview.participant_id} {interview.wave}: {error.message}")
+            continue
         if job is None:
             click.echo(f"{interview.participant_id} {interview.wave}: already transcribed")
         else:
@@ -63,12 +71,60 @@ def transcribe_command(
         sys.exit(1)
 
 
+class WorkerWatch:
+    """Our worker process, started again when it exits while our jobs still wait.
+
+    A worker that exits with WORKER_BUSY_EXIT found another one working off the queue (the app's,
+    or a second `fieldkit transcribe`): that one does our jobs too, so we wait for it, and look
+    again every few seconds in case it goes. Any other exit is a stopped worker: the next one
+    queues its job again (failing it after MAX_WORKER_CRASHES), but a worker that keeps stopping
+    without any job moving on is an error."""
+
+    def __init__(self, study: Study) -> None:
+        self.study = study
+        self.process = start_worker(study)
+        self.started = time.monotonic()
+        self.stops_without_progress = 0
+        self.told_waiting = False
+
+    def check(self, progressed: bool) -> None:
+        if progressed:
+            self.stops_without_progress = 0
+        code = self.process.poll()
+        if code is None:
+            return
+        if code == WORKER_BUSY_EXIT:
+            self._tell_waiting()
+            if time.monotonic() - self.started < BUSY_RETRY_S:
+                return
+        else:
+            self.stops_without_progress += 1
+            if self.stops_without_progress > MAX_WORKER_CRASHES + 1:
+                raise FieldkitError(
+                    "the transcription worker keeps stopping",
+                    f"see {self.study.root / 'logs' / 'transcribe.log'}",
+                )
+        self.process = start_worker(self.study)
+        self.started = time.monotonic()
+
+    def _tell_waiting(self) -> None:
+        if self.told_waiting:
+            return
+        self.told_waiting = True
+        pid = running_worker_pid(self.study)
+        which = f" (PID {pid})" if pid and pid > 0 else ""
+        click.echo(
+            f"another transcription worker{which} is working off the queue: waiting for it",
+            err=True,
+        )
+
+
 def _follow(study: Study, jobs: dict[int, InterviewRow]) -> int:
     """Run the worker and show progress until every job has finished; return how many failed."""
     total = sum(i.duration_s or 0.0 for i in jobs.values()) or float(len(jobs))
     weight = {jid: (i.duration_s or 0.0) or 1.0 for jid, i in jobs.items()}
-    worker = start_worker(study)
-    pending, failed, restarts = set(jobs), 0, 0
+    watch = WorkerWatch(study)
+    pending, failed = set(jobs), 0
     summaries: list[str] = []
     try:
         with click.progressbar(
@@ -78,6 +134,7 @@ def _follow(study: Study, jobs: dict[int, InterviewRow]) -> int:
             show_eta=True,
         ) as bar:
             shown = 0
+            seen = {jid: (None, None) for jid in jobs}
             while pending:
                 time.sleep(POLL_S)
                 rows = {jid: get_job(study, jid) for jid in jobs}
@@ -92,22 +149,17 @@ def _follow(study: Study, jobs: dict[int, InterviewRow]) -> int:
                 )
                 bar.update(int(done * 10) - shown)
                 shown = int(done * 10)
-                if pending and worker.poll() is not None:
-                    # The worker exited: another one holds the queue, or it crashed. Start again.
-                    restarts += 1
-                    if restarts > 3:
-                        raise FieldkitError(
-                            "the transcription worker keeps stopping",
-                            f"see {study.root / 'logs' / 'transcribe.log'}",
-                        )
-                    worker = start_worker(study)
+                now_seen = {jid: (row.status, row.crashes) for jid, row in rows.items()}
+                progressed, seen = now_seen != seen, now_seen
+                if pending:
+                    watch.check(progressed)
     except KeyboardInterrupt:
-        stop_worker(worker)
+        stop_worker(watch.process)
         click.echo("\nstopped; unfinished jobs stay queued and resume next time", err=True)
         sys.exit(130)
     # The worker leaves once the queue is empty: wait for it, so no process outlives the command.
     with contextlib.suppress(subprocess.TimeoutExpired):
-        worker.wait(timeout=WORKER_EXIT_S)
+        watch.process.wait(timeout=WORKER_EXIT_S)
     for line in summaries:
         click.echo(line)
     return failed

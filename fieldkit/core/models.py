@@ -26,6 +26,7 @@ class InterviewStatus(StrEnum):
     IN_PROGRESS = "in progress"
     ENDED = "ended"
     INTERRUPTED = "interrupted"  # a recording was cut off (crash, kill) and recovered
+    WITHDRAWN = "withdrawn"  # consent was withdrawn while it was open: what was recorded is kept
 
 
 @dataclass(frozen=True)

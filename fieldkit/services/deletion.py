@@ -17,7 +17,6 @@ Nothing of what was said may stay anywhere in the study folder, so a deletion ha
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from fieldkit.store.approvals import (
     rebuild_search_index,
 )
 from fieldkit.store.deid_repo import Exports
-from fieldkit.store.repo import InterviewRow, Jobs, Recordings
+from fieldkit.store.repo import InterviewRow, Jobs, RecordingRow, Recordings
 
 
 @dataclass(frozen=True)
@@ -107,9 +106,7 @@ def check_nothing_running(study: Study, interviews: Iterable[InterviewRow]) -> N
     the deletion removes: refuse until they have stopped."""
     for interview in interviews:
         for recording in Recordings(study.db).for_interview(interview.id):
-            if recording.status == "recording" and still_running(
-                recording.pid, _epoch(recording.started_at)
-            ):
+            if recording.status == "recording" and _recording_live(study, recording):
                 raise FieldkitError(
                     f"{interview.participant_id} ({interview.wave}) is being recorded "
                     f"(process {recording.pid}); nothing was deleted",
@@ -122,6 +119,12 @@ def check_nothing_running(study: Study, interviews: Iterable[InterviewRow]) -> N
                 f"(process {job.worker_pid}); nothing was deleted",
                 "wait for the transcription to finish, then run the command again",
             )
+
+
+def _recording_live(study: Study, recording: RecordingRow) -> bool:
+    from fieldkit.services.recording import is_live  # audio libraries only when one is marked
+
+    return is_live(study, recording)
 
 
 def remove_files(plan: DeletionPlan) -> None:
@@ -187,7 +190,3 @@ def _add(a: PurgeCounts, b: PurgeCounts) -> PurgeCounts:
         a.recordings + b.recordings,
         a.recording_paths + b.recording_paths,
     )
-
-
-def _epoch(iso: str | None) -> float | None:
-    return dt.datetime.fromisoformat(iso).timestamp() if iso else None

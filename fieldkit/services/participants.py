@@ -81,6 +81,8 @@ def give_consent(
 
 
 def withdraw_consent(study: Study, participant_id: str) -> Participant:
+    from fieldkit.services.interviews import withdraw_open_interviews  # it builds on this module
+
     participant = get_participant(study, participant_id)
     if participant.status is ConsentStatus.WITHDRAWN:
         raise FieldkitError(
@@ -91,4 +93,5 @@ def withdraw_consent(study: Study, participant_id: str) -> Participant:
             participant.id, status=ConsentStatus.WITHDRAWN.value, withdrawn_at=now_iso()
         )
         study.audit("consent withdrawn", participant.id)
+        withdraw_open_interviews(study, participant.id)  # a recording in it stops by itself
     return get_participant(study, participant.id)

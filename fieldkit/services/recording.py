@@ -3,6 +3,10 @@
 A recording's row is written (status "recording", with our process ID) before the first sample,
 so the next start of fieldkit finds a recording that a crash or kill -9 interrupted, repairs the
 file and registers it as an interrupted interview. Files are never overwritten.
+
+Only one recording per participant runs at a time (the check and the row are one transaction),
+and a recording watches the participant's consent in the database: withdrawn consent stops it
+within a second, whichever process or face recorded the withdrawal.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ import contextlib
 import datetime as dt
 import os
 import shutil
+import sqlite3
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,24 +27,75 @@ import numpy as np
 from fieldkit.audio.capture import CaptureSettings, LevelReading, Recorder, RecordingResult
 from fieldkit.audio.devices import InputDevice
 from fieldkit.core.guard import GuardEvent, GuardTracker
-from fieldkit.core.models import InterviewStatus
+from fieldkit.core.models import ConsentStatus, InterviewStatus, Participant
 from fieldkit.core.participants import require_consent
 from fieldkit.errors import AudioError, FieldkitError
 from fieldkit.private import private_mkdir
 from fieldkit.processes import still_running
 from fieldkit.services.interviews import (
-    check_wave,
     end_interview,
-    next_wave,
+    open_interview,
     recorded_seconds,
-    start_interview,
+    wave_to_record,
+    withdraw_open_interviews,
 )
 from fieldkit.services.live_guard import LiveGuard, LiveStatus
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
-from fieldkit.store.repo import InterviewRow, Interviews, RecordingRow, Recordings
+from fieldkit.store.repo import (
+    Events,
+    InterviewRow,
+    Interviews,
+    Participants,
+    RecordingRow,
+    Recordings,
+)
 
 BYTES_PER_SAMPLE = 2  # PCM_16
+APP = "app"  # who records: the app, or the headless command
+COMMAND = "fieldkit record"
+CONSENT_POLL_S = 0.5  # how often a recording looks at the participant's consent
+WITHDRAW_WAIT_S = 3.0  # how long a withdrawal waits to see a recording stop
+WITHDRAWN_MESSAGE = "recording stopped because the participant withdrew consent"
+
+# The recordings this process is capturing now, by (database, row id): a row that carries our
+# own process ID is live only if it is one of these (a row whose registration failed is not).
+_capturing_here: set[tuple[str, int]] = set()
+_capturing_lock = threading.Lock()
+
+
+def _capture_key(study: Study, recording_id: int) -> tuple[str, int]:
+    return (str(study.paths.database), recording_id)
+
+
+def is_live(study: Study, row: RecordingRow) -> bool:
+    """The recording process of a row marked "recording" is still at work (boot-time aware)."""
+    if row.pid == os.getpid():
+        with _capturing_lock:
+            return _capture_key(study, row.id) in _capturing_here
+    return still_running(row.pid, _epoch(row.started_at))
+
+
+def recordings_in_progress(study: Study, participant_id: str) -> list[RecordingRow]:
+    """The participant's recordings that a live process is capturing right now."""
+    rows = Recordings(study.db).marked_recording_for_participant(participant_id)
+    return [row for row in rows if is_live(study, row)]
+
+
+def describe_recorder(row: RecordingRow) -> str:
+    """ "the fieldkit app (PID 4242)", for a message about who holds a recording."""
+    who = {APP: "the fieldkit app", COMMAND: "`fieldkit record`"}.get(
+        row.recorder or "", "another fieldkit process"
+    )
+    return f"{who} (PID {row.pid})"
+
+
+def _already_recording(participant_id: str, row: RecordingRow) -> FieldkitError:
+    where = "in the app" if row.recorder == APP else "with Ctrl-C in its terminal"
+    return FieldkitError(
+        f"participant {participant_id} is already being recorded by {describe_recorder(row)}",
+        f"only one recording per participant at a time: stop that one first ({where})",
+    )
 
 
 def capture_settings(
@@ -80,7 +138,7 @@ def new_recording_path(study: Study, participant_id: str, wave: str) -> Path:
     while candidate.exists():
         number += 1
         candidate = study.paths.audio / f"{base}-{number}.wav"
-    return candidate
+    return study.paths.inside(candidate)  # the names in it were checked; this makes sure
 
 
 @dataclass(frozen=True)
@@ -109,17 +167,22 @@ class RecordingSession:
         on_level: Callable[[LevelReading], None] | None = None,
         on_audio: Callable[[np.ndarray, float], None] | None = None,
         on_stop: Callable[[RecordingResult], None] | None = None,
+        recorder_kind: str = APP,
     ) -> None:
         self.study = study
         self.interview = interview
         self.settings = settings
         self.offset_s = offset_s
+        self.recorder_kind = recorder_kind
         self.path = new_recording_path(study, interview.participant_id, interview.wave)
         self.recorder = Recorder(
             self.path, settings, on_level=on_level, on_audio=on_audio, on_stop=on_stop
         )
         self.recording_id: int | None = None
         self.result: RecordingResult | None = None
+        self._stop_lock = threading.Lock()
+        self._watch_done = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     @property
     def channel_map(self) -> tuple[str, ...]:
@@ -131,42 +194,108 @@ class RecordingSession:
         return self.offset_s + self.recorder.recorded_seconds
 
     def start(self) -> None:
-        participant = get_participant(self.study, self.interview.participant_id)
-        require_consent(participant)  # checked again here: consent may have changed meanwhile
         private_mkdir(self.path.parent, parents=True, exist_ok=True)
-        with self.study.transaction():
-            self.recording_id = Recordings(self.study.db).insert(
-                interview_id=self.interview.id,
-                path=self.study.paths.relative(self.path),
-                samplerate=self.settings.samplerate,
-                channels=self.settings.channels,
-                channel_map=self.channel_map,
-                source="virtual" if self.settings.input_file else "microphone",
-                device=str(self.settings.input_file or self.settings.device or "default"),
-                offset_s=self.offset_s,
-                status="recording",
-                pid=os.getpid(),
-                started_at=now_iso(),
-            )
-            self.study.audit(
-                "recording started",
-                participant.id,
-                self.interview.id,
-                file=self.path.name,
-                channels=self.settings.channels,
-                samplerate=self.settings.samplerate,
-            )
         try:
+            self._register()
             self.recorder.start()
         except BaseException:
             self._forget_unstarted()
             raise
+        self._watcher = threading.Thread(
+            target=self._watch_consent, name="fieldkit-consent-watch", daemon=True
+        )
+        self._watcher.start()
+
+    def _register(self) -> None:
+        """Check and register in one write transaction: consent is current, the interview is
+        open, and nobody else is recording this participant. Then the row goes in."""
+        key: tuple[str, int] | None = None
+        try:
+            with self.study.transaction():
+                participant = self._check_recordable()
+                recording_id = self._insert_row()
+                key = _capture_key(self.study, recording_id)
+                with _capturing_lock:  # before the commit: the row never looks orphaned
+                    _capturing_here.add(key)
+                self.study.audit(
+                    "recording started",
+                    participant.id,
+                    self.interview.id,
+                    file=self.path.name,
+                    channels=self.settings.channels,
+                    samplerate=self.settings.samplerate,
+                    recorder=self.recorder_kind,
+                )
+        except BaseException:
+            if key is not None:  # rolled back: the row is gone again
+                with _capturing_lock:
+                    _capturing_here.discard(key)
+            raise
+        self.recording_id = recording_id
+
+    def _check_recordable(self) -> Participant:
+        participant = get_participant(self.study, self.interview.participant_id)
+        require_consent(participant)  # again here: consent may have changed meanwhile
+        interview = Interviews(self.study.db).get(self.interview.id)
+        if interview.status is not InterviewStatus.IN_PROGRESS:
+            raise FieldkitError(
+                f"the {interview.wave} interview of {participant.id} is {interview.status.value}",
+                "nothing more can be recorded in it",
+            )
+        running = recordings_in_progress(self.study, participant.id)
+        if running:
+            raise _already_recording(participant.id, running[0])
+        return participant
+
+    def _insert_row(self) -> int:
+        return Recordings(self.study.db).insert(
+            interview_id=self.interview.id,
+            path=self.study.paths.relative(self.path),
+            samplerate=self.settings.samplerate,
+            channels=self.settings.channels,
+            channel_map=self.channel_map,
+            source="virtual" if self.settings.input_file else "microphone",
+            device=str(self.settings.input_file or self.settings.device or "default"),
+            offset_s=self.offset_s,
+            status="recording",
+            pid=os.getpid(),
+            started_at=now_iso(),
+            recorder=self.recorder_kind,
+        )
+
+    def _watch_consent(self) -> None:
+        """Poll the participant's consent (and the interview) in the database, on this thread's
+        own connection: a withdrawal recorded by any process stops the recording."""
+        try:
+            while not self._watch_done.wait(CONSENT_POLL_S):
+                if self.recorder.state == "stopped":
+                    return
+                if self._withdrawn():
+                    self.recorder.interrupt("withdrawn", WITHDRAWN_MESSAGE)
+                    return
+        finally:
+            self.study.close()
+
+    def _withdrawn(self) -> bool:
+        try:
+            participant = Participants(self.study.db).get(self.interview.participant_id)
+            interview = Interviews(self.study.db).get(self.interview.id)
+        except Exception:  # a busy or unreadable database: ask again next time
+            return False
+        return (
+            participant is None
+            or participant.status is ConsentStatus.WITHDRAWN
+            or interview.status is InterviewStatus.WITHDRAWN
+        )
 
     def _forget_unstarted(self) -> None:
         """Capture never started: drop the row and the empty file, so no phantom is left."""
+        if self.recording_id is None:
+            return  # refused before anything was registered
+        with _capturing_lock:
+            _capturing_here.discard(_capture_key(self.study, self.recording_id))
         with self.study.transaction():
-            if self.recording_id is not None:
-                self.study.db["recordings"].delete(self.recording_id)
+            self.study.db["recordings"].delete(self.recording_id)
             self.study.audit(
                 "recording failed to start", self.interview.participant_id, self.interview.id
             )
@@ -192,15 +321,24 @@ class RecordingSession:
         return result
 
     def stop(self) -> RecordingResult:
-        """Stop capture and register the finished file (idempotent)."""
-        if self.result is not None:
-            return self.result
-        result = self.recorder.stop()
-        self.result = result
-        if self.recording_id is not None:
+        """Stop capture and register the finished file (idempotent, any thread)."""
+        with self._stop_lock:
+            if self.result is not None:
+                return self.result
+            result = self.recorder.stop()
+            self.result = result
+            self._watch_done.set()
+            if self.recording_id is not None:
+                with _capturing_lock:
+                    _capturing_here.discard(_capture_key(self.study, self.recording_id))
+                self._register_stop(result)
+            return result
+
+    def _register_stop(self, result: RecordingResult) -> None:
+        try:
             with self.study.transaction():
                 Recordings(self.study.db).update(
-                    self.recording_id,
+                    self.recording_id,  # type: ignore[arg-type]
                     status="complete",
                     duration_s=round(result.duration_s, 3),
                     stop_reason=result.stop_reason,
@@ -215,7 +353,15 @@ class RecordingSession:
                     duration_s=round(result.duration_s, 2),
                     reason=result.stop_reason,
                 )
-        return result
+                if result.stop_reason == "withdrawn":
+                    withdraw_open_interviews(self.study, self.interview.participant_id)
+        except sqlite3.Error as error:  # a full disk takes the database with it
+            said = result.message or f"recording stopped after {result.duration_s:.1f} s"
+            raise FieldkitError(
+                f"{said}; the audio is safe in {self.study.paths.relative(self.path)}, but the "
+                f"study database could not be updated ({error})",
+                "free some disk space: the next start of fieldkit registers the recording",
+            ) from None
 
 
 def begin_recording(
@@ -230,12 +376,17 @@ def begin_recording(
     cannot start (no device, disk full …), an interview this call opened is taken back."""
     participant = get_participant(study, participant_id)
     require_consent(participant)
-    wave = check_wave(study, wave) if wave else next_wave(study, participant)
-    opened_here = Interviews(study.db).find(participant.id, wave) is None
-    interview = start_interview(study, participant.id, wave)
+    wave = wave_to_record(study, participant, wave)
+    interview, opened_here = open_interview(study, participant.id, wave)
     offset = recorded_seconds(study, interview.id)
     session = RecordingSession(
-        study, interview, settings, offset_s=offset, on_level=on_level, on_audio=on_audio
+        study,
+        interview,
+        settings,
+        offset_s=offset,
+        on_level=on_level,
+        on_audio=on_audio,
+        recorder_kind=COMMAND,
     )
     try:
         session.start()
@@ -247,8 +398,13 @@ def begin_recording(
 
 
 def _take_back(study: Study, interview: InterviewRow) -> None:
-    """Remove an interview opened only to record, when the recording never started."""
+    """Remove an interview opened only to record, when the recording never started (and nothing
+    has been recorded in it since, by anyone)."""
     with study.transaction():
+        if Recordings(study.db).for_interview(interview.id) or Events(study.db).for_interview(
+            interview.id
+        ):
+            return  # someone else is using it meanwhile (the app, another recording)
         study.db["interviews"].delete(interview.id)
         study.audit(
             "interview start taken back: recording could not start",
@@ -298,8 +454,42 @@ def start_live_guard(
 
 
 def finish_interview(study: Study, session: RecordingSession) -> InterviewRow:
-    """End the interview after its (last) recording; the duration is the interview clock."""
-    return end_interview(study, session.interview.id, session.elapsed())
+    """End the interview after its (last) recording; its duration is what its recordings hold.
+    An interview withdrawn during the recording stays withdrawn."""
+    return end_interview(study, session.interview.id)
+
+
+# -- withdrawal ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoppedRecording:
+    path: str
+    recorder: str  # "the fieldkit app (PID 4242)"
+    stopped: bool  # False: still running when the wait ran out
+    kept_s: float
+
+
+def wait_for_withdrawn_recordings(
+    study: Study, participant_id: str, wait_s: float = WITHDRAW_WAIT_S
+) -> list[StoppedRecording]:
+    """After consent was withdrawn: the participant's recordings in progress (in any process)
+    stop by themselves within a second; wait for them, and say what each kept."""
+    running = recordings_in_progress(study, participant_id)
+    deadline = time.monotonic() + wait_s
+    rows = {row.id: row for row in running}
+    while time.monotonic() < deadline and any(r.status == "recording" for r in rows.values()):
+        time.sleep(0.1)
+        rows = {row_id: Recordings(study.db).get(row_id) for row_id in rows}
+    return [
+        StoppedRecording(
+            path=rows[row.id].path,
+            recorder=describe_recorder(row),
+            stopped=rows[row.id].status != "recording",
+            kept_s=rows[row.id].duration_s or 0.0,
+        )
+        for row in running
+    ]
 
 
 # -- recovery --------------------------------------------------------------------------------
@@ -317,7 +507,7 @@ class RecoveredRecording:
 def interrupted_recordings(study: Study) -> list[RecordingRow]:
     """Rows still marked "recording" whose recording process is gone."""
     rows = Recordings(study.db).with_status("recording")
-    return [row for row in rows if not still_running(row.pid, _epoch(row.started_at))]
+    return [row for row in rows if not is_live(study, row)]
 
 
 def _epoch(iso: str | None) -> float | None:
@@ -346,13 +536,17 @@ def recover_interrupted(study: Study) -> list[RecoveredRecording]:
                 ended_at=now_iso(),
                 pid=None,
             )
+            interview = Interviews(study.db).get(row.interview_id)
+            total = round(recorded_seconds(study, interview.id), 2)
             if interview.status is InterviewStatus.IN_PROGRESS:
                 Interviews(study.db).update(
                     interview.id,
                     status=InterviewStatus.INTERRUPTED,
-                    duration_s=round(row.offset_s + duration, 2),
+                    duration_s=total,
                     ended_at=now_iso(),
                 )
+            elif interview.status is not InterviewStatus.NOT_STARTED:
+                Interviews(study.db).update(interview.id, duration_s=total)
             study.audit(
                 "recording recovered after interruption",
                 interview.participant_id,
@@ -398,12 +592,8 @@ def import_recording(
 
     participant = get_participant(study, participant_id)
     require_consent(participant)
-    wave = check_wave(study, wave) if wave else next_wave(study, participant)
-    if Interviews(study.db).find(participant.id, wave) is not None:
-        raise FieldkitError(
-            f"participant {participant.id} already has an interview in wave {wave!r}",
-            "choose another wave with --wave",
-        )
+    wave = wave_to_record(study, participant, wave)
+    _check_wave_free(study, participant.id, wave)
     if not source.is_file():
         raise AudioError(f"cannot read {source}: no such file", "check the path")
     info = inspect_audio(source)  # unreadable → one line, nothing copied
@@ -414,7 +604,9 @@ def import_recording(
     mapping = parse_channel_map(channel_map, info.channels, study.config.recording.channel_map)
     copied, info = import_audio_file(source, study.paths.audio, f"{participant.id}_{wave}")
     try:
-        with study.transaction():
+        with study.transaction():  # checked again under the write lock
+            require_consent(get_participant(study, participant.id))
+            _check_wave_free(study, participant.id, wave)
             repo = Interviews(study.db)
             interview_id = repo.insert(
                 participant_id=participant.id,
@@ -457,3 +649,11 @@ def import_recording(
         copied.unlink(missing_ok=True)  # the copy is ours; the original is untouched
         raise
     return Interviews(study.db).get(interview_id)
+
+
+def _check_wave_free(study: Study, participant_id: str, wave: str) -> None:
+    if Interviews(study.db).find(participant_id, wave) is not None:
+        raise FieldkitError(
+            f"participant {participant_id} already has an interview in wave {wave!r}",
+            "choose another wave with --wave",
+        )

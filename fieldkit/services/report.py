@@ -75,7 +75,8 @@ def _interview_facts(
         site=participant.site,
         role=participant.role,
         wave=interview.wave,
-        done=interview.status in DONE,
+        # Audio-recorded: ended with audio (the stored duration is the audio recorded).
+        done=interview.status in DONE and bool(interview.duration_s),
         duration_s=interview.duration_s,
         started_at=interview.started_at,
         notes=len(Events(study.db).for_interview(interview.id, "note")),

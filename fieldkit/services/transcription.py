@@ -3,12 +3,15 @@
 The engine (faster-whisper) runs only in the worker process
 (`python -m fieldkit.transcribe.worker`), so a crash of the engine cannot take the app, a
 recording or any saved data with it. The queue survives restarts: a job left "running" by a dead
-worker is queued again.
+worker is queued again (by the next worker, or by the app), until it has taken down its worker
+three times: then it fails with a message instead of crashing workers forever. Interviews of a
+participant who withdrew consent are never transcribed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -20,13 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fieldkit.core.audit import AuditReport
-from fieldkit.core.models import InterviewStatus, Segment
+from fieldkit.core.models import ConsentStatus, InterviewStatus, Segment
 from fieldkit.core.workflow import TranscriptState
 from fieldkit.crypto.handoff import KEY_ON_STDIN, send_key
 from fieldkit.crypto.passphrase import environment_without_passphrase
-from fieldkit.errors import FieldkitError
+from fieldkit.errors import ConsentError, FieldkitError
 from fieldkit.private import open_private, private_mkdir
-from fieldkit.processes import process_alive
+from fieldkit.processes import still_running
 from fieldkit.services.interviews import check_wave
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
@@ -36,6 +39,9 @@ if TYPE_CHECKING:
     from fieldkit.transcribe.models import ModelInfo
 
 WORKER_LOG = "transcribe.log"
+WORKER_LOCK = ".transcribe.lock"  # held by the worker that works off the queue; holds its PID
+WORKER_BUSY_EXIT = 75  # the worker's exit status when another worker already holds the queue
+MAX_WORKER_CRASHES = 3  # a job that took down this many workers fails instead of retrying
 TRANSCRIBABLE = (InterviewStatus.ENDED, InterviewStatus.INTERRUPTED)
 
 
@@ -92,10 +98,26 @@ def transcript_state(study: Study, interview_id: int) -> str:
     return job.status
 
 
+def require_transcribable(study: Study, interview: InterviewRow) -> None:
+    """A withdrawn participant's interviews are never transcribed (their consent is gone)."""
+    participant = get_participant(study, interview.participant_id)
+    if (
+        participant.status is ConsentStatus.WITHDRAWN
+        or interview.status is InterviewStatus.WITHDRAWN
+    ):
+        raise ConsentError(
+            f"participant {participant.id} has withdrawn consent: their interviews are not "
+            "transcribed",
+            "nothing was queued",
+        )
+
+
 def interviews_to_transcribe(
     study: Study, participant_ids: Sequence[str], everything: bool, wave: str | None
 ) -> list[InterviewRow]:
-    """The named participants' interviews (in `wave`, else their latest), or all that need it."""
+    """The named participants' interviews (in `wave`, else their latest), or all that need it.
+    A named participant who withdrew consent is refused; with `everything`, a withdrawn
+    participant's interviews are included so that `enqueue` can say why it skips them."""
     if wave:
         check_wave(study, wave)
     repo = Interviews(study.db)
@@ -107,6 +129,8 @@ def interviews_to_transcribe(
     for pid in participant_ids:
         participant = get_participant(study, pid)
         rows = [r for r in repo.for_participant(participant.id) if not wave or r.wave == wave]
+        for row in rows:
+            require_transcribable(study, row)
         rows = [r for r in rows if r.status in TRANSCRIBABLE]
         if not rows:
             where = f" in wave {wave!r}" if wave else ""
@@ -119,7 +143,7 @@ def interviews_to_transcribe(
         needing = [
             r
             for r in repo.all()
-            if r.status in TRANSCRIBABLE
+            if r.status in (*TRANSCRIBABLE, InterviewStatus.WITHDRAWN)
             and (not wave or r.wave == wave)
             and not Transcripts(study.db).for_interview(r.id)
         ]
@@ -128,7 +152,9 @@ def interviews_to_transcribe(
 
 
 def enqueue(study: Study, interview: InterviewRow, model: str | None = None) -> JobRow | None:
-    """Queue a transcription job; None if the interview already has one queued, running or done."""
+    """Queue a transcription job; None if the interview already has one queued, running or done.
+    Refused (ConsentError) for a participant who withdrew consent."""
+    require_transcribable(study, interview)
     name, folder = model_choice(study, model)  # refuse an unusable model before queueing
     # The job names a known model by name, and any other model by its folder, so the worker
     # (another process, maybe another day) finds the same one.
@@ -146,17 +172,69 @@ def enqueue(study: Study, interview: InterviewRow, model: str | None = None) -> 
     if Transcripts(study.db).for_interview(interview.id):
         return None  # the machine transcript is kept forever; it is never replaced
     with study.transaction():
+        require_transcribable(study, Interviews(study.db).get(interview.id))
         job_id = jobs.add(interview.id, name, now_iso())
         study.audit("transcription queued", interview.participant_id, interview.id, model=name)
     return jobs.get(job_id)
 
 
+def _worker_gone(job: JobRow) -> bool:
+    """The worker holding a running job has died (the same boot-time-aware check that tells a
+    live recording from one a crash cut off)."""
+    started = dt.datetime.fromisoformat(job.started_at).timestamp() if job.started_at else None
+    return not still_running(job.worker_pid, started)
+
+
+def crash_message(crashes: int) -> str:
+    return (
+        f"transcription failed: the worker stopped {crashes} times while transcribing this "
+        "interview (a crash, or not enough memory); see logs/transcribe.log, and run "
+        "fieldkit transcribe again to retry"
+    )
+
+
 def requeue_stale_jobs(study: Study) -> int:
-    """Jobs a dead worker left "running" go back to the queue (resume after a crash or restart)."""
-    stale = [j for j in Jobs(study.db).with_status("running") if not process_alive(j.worker_pid)]
-    for job in stale:
-        Jobs(study.db).update(job.id, status="queued", progress=0.0, worker_pid=None)
-    return len(stale)
+    """Jobs a dead worker left "running" go back to the queue (resume after a crash or restart);
+    one that has now taken down MAX_WORKER_CRASHES workers fails with a message instead. Cheap
+    when nothing is stale (one read); the move itself is checked and made under the write lock.
+    Returns how many jobs were queued again."""
+    if not any(_worker_gone(job) for job in Jobs(study.db).with_status("running")):
+        return 0
+    requeued = 0
+    with study.transaction():
+        for job in Jobs(study.db).with_status("running"):
+            if not _worker_gone(job):
+                continue
+            interview = Interviews(study.db).get(job.interview_id)
+            crashes = (job.crashes or 0) + 1
+            if crashes >= MAX_WORKER_CRASHES:
+                message = crash_message(crashes)
+                Jobs(study.db).update(
+                    job.id,
+                    status="failed",
+                    crashes=crashes,
+                    message=message,
+                    worker_pid=None,
+                    finished_at=now_iso(),
+                )
+                study.audit(
+                    "transcription failed",
+                    interview.participant_id,
+                    interview.id,
+                    reason=message,
+                )
+                continue
+            Jobs(study.db).update(
+                job.id, status="queued", progress=0.0, worker_pid=None, crashes=crashes
+            )
+            study.audit(
+                "transcription queued again: its worker stopped",
+                interview.participant_id,
+                interview.id,
+                crashes=crashes,
+            )
+            requeued += 1
+    return requeued
 
 
 # -- the worker side -------------------------------------------------------------------------
@@ -180,6 +258,12 @@ def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) ->
     from fieldkit.transcribe.engine import EngineOptions, transcribe_recording
 
     interview = Interviews(study.db).get(job.interview_id)
+    try:
+        require_transcribable(study, interview)
+    except ConsentError:
+        message = "not transcribed: the participant withdrew consent"
+        _fail(study, job, interview, message)
+        return JobOutcome(job.id, interview.participant_id, interview.wave, False, message)
     started = time.monotonic()
     recordings = Recordings(study.db).for_interview(interview.id)
     total = sum(r.duration_s or 0.0 for r in recordings) or 1.0
@@ -212,6 +296,8 @@ def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) ->
             channels = max(channels, result.channels)
             done_s += length
         with study.transaction():
+            # Consent may have been withdrawn while the engine ran: then nothing is stored.
+            require_transcribable(study, Interviews(study.db).get(interview.id))
             store_machine_transcript(study, interview, segments, job.model or "", channels)
             Jobs(study.db).update(job.id, status="done", progress=1.0, finished_at=now_iso())
             study.audit(
@@ -221,6 +307,10 @@ def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) ->
                 model=job.model,
                 segments=len(segments),
             )
+    except ConsentError:
+        message = "not transcribed: the participant withdrew consent"
+        _fail(study, job, interview, message)
+        return JobOutcome(job.id, interview.participant_id, interview.wave, False, message)
     except FieldkitError as error:
         _fail(study, job, interview, error.one_line())
         return JobOutcome(job.id, interview.participant_id, interview.wave, False, error.one_line())
@@ -299,7 +389,13 @@ def run_pending(study: Study, on_outcome: Callable[[JobOutcome], None] | None = 
         job = queued[0]
         if not Jobs(study.db).claim(job.id, os.getpid(), now_iso()):
             continue
-        outcome = run_job(study, Jobs(study.db).get(job.id))
+        try:
+            outcome = run_job(study, Jobs(study.db).get(job.id))
+        except (KeyboardInterrupt, SystemExit):
+            # Stopped on purpose (Ctrl-C on `fieldkit transcribe`, the app quitting): the job
+            # goes back to the queue as it was, and does not count as a crash.
+            Jobs(study.db).release(job.id, os.getpid())
+            raise
         count += 1
         if on_outcome:
             on_outcome(outcome)
@@ -332,6 +428,25 @@ def start_worker(study: Study) -> subprocess.Popen[bytes]:
         with contextlib.suppress(BrokenPipeError):  # a worker that died at once logs why
             send_key(process.stdin, key)
     return process
+
+
+def running_worker_pid(study: Study) -> int | None:
+    """The PID of the worker that holds the queue now, if one does (it writes its PID into the
+    lock file it holds)."""
+    import fcntl
+
+    path = study.root / WORKER_LOCK
+    try:
+        with path.open("r+") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # held: a worker is at work
+                text = lock.read().strip()
+                return int(text) if text.isdigit() else -1
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    except OSError:
+        return None
+    return None
 
 
 def stop_worker(process: subprocess.Popen[bytes]) -> None:

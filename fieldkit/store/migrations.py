@@ -387,6 +387,22 @@ def m006_review_drafts(db: sqlite_utils.Database) -> None:
     )
 
 
+def m007_recording_integrity(db: sqlite_utils.Database) -> None:
+    """Issue 9: who is recording, how often a job crashed its worker, durations from the audio."""
+    # Which face records ("app" or "fieldkit record"), so a second recorder can be told who
+    # holds the participant.
+    db["recordings"].add_column("recorder", str)
+    # How many times a worker died while holding the job; the third time the job fails.
+    db["jobs"].add_column("crashes", int, not_null_default=0)
+    # An interview's duration is the audio recorded for it (pauses and time on the screen
+    # excluded). Earlier versions stored the screen's clock: recompute it from the recordings.
+    db.execute(
+        "UPDATE interviews SET duration_s = ROUND(COALESCE((SELECT SUM(COALESCE(r.duration_s, 0)) "
+        "FROM recordings r WHERE r.interview_id = interviews.id), 0), 2) "
+        "WHERE status IN ('ended', 'interrupted')"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_foundation,
     m002_transcripts,
@@ -394,4 +410,5 @@ MIGRATIONS: list[Migration] = [
     m004_deidentification,
     m005_copy_files,
     m006_review_drafts,
+    m007_recording_integrity,
 ]

@@ -176,6 +176,7 @@ class RecordingRow:
     pid: int | None
     started_at: str | None
     ended_at: str | None
+    recorder: str | None = None  # "app" | "fieldkit record" (schema 5 on)
 
 
 def _recording(row: dict[str, Any]) -> RecordingRow:
@@ -205,6 +206,16 @@ class Recordings:
 
     def with_status(self, status: str) -> list[RecordingRow]:
         return [_recording(r) for r in self.table.rows_where("status = ?", [status])]
+
+    def marked_recording_for_participant(self, participant_id: str) -> list[RecordingRow]:
+        """Rows still marked "recording" in any of the participant's interviews."""
+        rows = self.table.rows_where(
+            "status = 'recording' and interview_id in "
+            "(select id from interviews where participant_id = ?)",
+            [participant_id],
+            order_by="id",
+        )
+        return [_recording(r) for r in rows]
 
     def paths(self) -> set[str]:
         return {r["path"] for r in self.table.rows_where(select="path")}
@@ -367,6 +378,7 @@ class JobRow:
     created_at: str
     started_at: str | None
     finished_at: str | None
+    crashes: int | None = None  # workers that died holding this job (schema 5 on)
 
 
 class Jobs:
@@ -408,6 +420,14 @@ class Jobs:
             [pid, started_at, job_id],
         )
         return cursor.rowcount == 1
+
+    def release(self, job_id: int, pid: int) -> None:
+        """Give a job this worker still holds back to the queue (it was stopped on purpose)."""
+        self.db.execute(
+            "update jobs set status = 'queued', progress = 0.0, worker_pid = null "
+            "where id = ? and status = 'running' and worker_pid = ?",
+            [job_id, pid],
+        )
 
     def update(self, job_id: int, **values: Any) -> None:
         self.table.update(job_id, values)

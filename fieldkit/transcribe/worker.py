@@ -1,8 +1,9 @@
 """The transcription worker process: `python -m fieldkit.transcribe.worker --study DIR`.
 
 Works off the study's job queue and exits when it is empty. It logs job IDs and failures only,
-never transcript text. Only one worker runs per study (a lock file), so the app and the CLI can
-both start one safely.
+never transcript text. Only one worker runs per study (a lock file, which holds its PID), so the
+app and the CLI can both start one safely: a second one exits at once with WORKER_BUSY_EXIT, and
+whoever started it waits for the first.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import argparse
 import fcntl
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
-LOCK_FILE = ".transcribe.lock"
 log = logging.getLogger("fieldkit.worker")
 
 
@@ -26,12 +28,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(message)s")
     os.environ["HF_HUB_OFFLINE"] = "1"
+    # Being stopped (terminate) is not a crash: unwind, so the job in hand is queued again.
+    signal.signal(signal.SIGTERM, _stop_requested)
 
     from fieldkit.crypto.handoff import receive_key
     from fieldkit.errors import FieldkitError
-    from fieldkit.private import open_private, set_owner_only_umask
+    from fieldkit.private import private_opener, set_owner_only_umask
     from fieldkit.services.study import open_study
-    from fieldkit.services.transcription import JobOutcome, run_pending
+    from fieldkit.services.transcription import (
+        WORKER_BUSY_EXIT,
+        WORKER_LOCK,
+        JobOutcome,
+        run_pending,
+    )
 
     set_owner_only_umask()  # a second line: the study's files are made 0600 explicitly
 
@@ -45,16 +54,24 @@ def main(argv: list[str] | None = None) -> int:
     except FieldkitError as error:
         log.error("%s", error.one_line())
         return 1
-    lock_path = study.root / LOCK_FILE
-    with open_private(lock_path, "w") as lock:
+    # Opened without truncating (0600): the file holds the running worker's PID for whoever asks.
+    fd = private_opener(study.root / WORKER_LOCK, os.O_RDWR | os.O_CREAT)
+    with os.fdopen(fd, "r+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             log.info("another worker is running for this study")
-            return 0
+            return WORKER_BUSY_EXIT
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
         ran = run_pending(study, on_outcome=report)
         log.info("queue empty after %d job(s)", ran)
     return 0
+
+
+def _stop_requested(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

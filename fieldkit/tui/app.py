@@ -4,6 +4,8 @@ behaviour lives in the screens, rules in the services and the core."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -20,7 +22,7 @@ from fieldkit.private import tightened_note
 from fieldkit.services.interviews import InterviewSession
 from fieldkit.services.recording import recover_interrupted
 from fieldkit.services.study import Study
-from fieldkit.services.transcription import jobs_waiting, start_worker
+from fieldkit.services.transcription import jobs_waiting, requeue_stale_jobs, start_worker
 from fieldkit.tui.recording_link import RecordingLink
 from fieldkit.tui.screens.base import FieldkitScreen
 from fieldkit.tui.screens.help import HelpScreen, screen_help
@@ -94,13 +96,16 @@ class FieldkitApp(App[None]):
 
     def ensure_transcriber(self, just_queued: bool = False) -> None:
         """Start the transcription worker when jobs wait and ours is not running. Cheap enough to
-        call every second (the queue screen does): one small query, and otherwise a process start
-        at most every few seconds (a worker started by the CLI holds the queue's lock, and ours
-        then exits at once)."""
+        call every second (the queue screen does): two small queries, and otherwise a process
+        start at most every few seconds (a worker started by the CLI holds the queue's lock, and
+        ours then exits at once). Jobs a dead worker left "running" are queued again first (or
+        failed, once they have stopped three workers), so they never wait forever."""
         running = self.transcriber is not None and self.transcriber.poll() is None  # reaps it
         recently = time.monotonic() - self._transcriber_started < TRANSCRIBER_RETRY_S
         if running or (recently and not just_queued):
             return
+        with contextlib.suppress(sqlite3.Error):  # busy or full: the next call tries again
+            requeue_stale_jobs(self.study)
         if not jobs_waiting(self.study):
             return
         self._transcriber_started = time.monotonic()
@@ -130,6 +135,8 @@ class FieldkitApp(App[None]):
     def _stop_link(self, link: RecordingLink) -> None:
         try:
             link.stop()
+        except FieldkitError:  # e.g. a full disk: the audio is kept, the next start registers it
+            pass
         finally:
             self.study.close()  # the connection of this helper thread
 

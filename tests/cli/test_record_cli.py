@@ -78,15 +78,18 @@ def test_record_refuses_an_unknown_wave(demo_dir: Path, cli: CliRun, tone: Path)
     assert interviews(cli, demo_dir) == []
 
 
-def test_record_never_overwrites_and_takes_the_next_wave(
+def test_record_never_overwrites_and_starts_the_next_wave_only_when_named(
     demo_dir: Path, cli: CliRun, tone: Path
 ) -> None:
-    first = cli("record", PID, "--input", tone, "--seconds", "0.5", "--study", demo_dir)
-    second = cli("record", PID, "--input", tone, "--seconds", "0.5", "--study", demo_dir)
+    args = ("record", PID, "--input", tone, "--seconds", "0.5", "--study", demo_dir)
+    first = cli(*args)
+    refused = cli(*args)  # the commencement interview has ended: no silent new wave
+    assert refused.exit_code == 1 and "add --wave follow-up" in refused.stderr
+    second = cli(*args, "--wave", "follow-up")
     assert first.exit_code == second.exit_code == 0
     assert first.stdout.splitlines()[-1] != second.stdout.splitlines()[-1]
     assert [r["wave"] for r in interviews(cli, demo_dir)] == ["commencement", "follow-up"]
-    third = cli("record", PID, "--input", tone, "--seconds", "0.5", "--study", demo_dir)
+    third = cli(*args)
     assert third.exit_code == 1
     assert "every wave" in third.stderr
 
@@ -101,14 +104,19 @@ def test_kill_9_then_recovery_keeps_the_audio(demo_dir: Path, cli: CliRun, tmp_p
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    # Kill once 2.5 s are on disk (16-bit mono): start-up takes longer on a busy machine.
-    deadline, wanted = time.monotonic() + 60, 44 + 2.5 * 16000 * 2
-    while not any(f.stat().st_size > wanted for f in demo_dir.glob(f"audio/{PID}_*.wav")):
-        assert time.monotonic() < deadline and proc.poll() is None, "recording did not start"
+    # Wait for 2 s of audio on disk (however long the start takes on a busy machine), then kill.
+    study = open_study(demo_dir)
+    deadline = time.monotonic() + 30
+    observed = 0.0
+    while observed < 2.0:
+        assert time.monotonic() < deadline and proc.poll() is None, "the recording did not run"
         time.sleep(0.05)
+        rows = list(study.db["recordings"].rows)
+        wav = demo_dir / rows[0]["path"] if rows else None
+        if wav is not None and wav.is_file() and wav.stat().st_size > 44:
+            observed = sf.info(wav).duration
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    study = open_study(demo_dir)
     assert study.db["recordings"].count == 1  # registered before the first sample
 
     result = cli("interviews", "--json", "--study", demo_dir)  # any start of fieldkit recovers
@@ -116,8 +124,7 @@ def test_kill_9_then_recovery_keeps_the_audio(demo_dir: Path, cli: CliRun, tmp_p
     [row] = json.loads(result.stdout)
     assert row["status"] == "interrupted"
     kept = sf.info(demo_dir / row["recordings"][0]).duration
-    # up to ~1 s of process start-up before capture begins; at most ~2 s may be lost at the end
-    assert 1.5 <= kept <= 4.0
+    assert observed <= kept <= observed + 3.0  # what had reached the disk before the kill is kept
     assert row["duration_s"] == pytest.approx(kept, abs=0.05)
     actions = [e["action"] for e in study.db["audit_log"].rows]
     assert "recording recovered after interruption" in actions

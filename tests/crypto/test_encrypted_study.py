@@ -166,7 +166,7 @@ def test_commands_work_with_the_passphrase_from_the_environment(
     study = open_study(root, passphrase=lambda: PASSPHRASE)
     session = InterviewSession.start(study, pid)
     session.note(NOTE)
-    end_interview(study, session.interview.id, 0.0)
+    end_interview(study, session.interview.id)
 
     listed = json.loads(cli("participant", "list", "--json", "--study", root).stdout)
     assert [(p["id"], p["status"]) for p in listed] == [(pid, "consented")]

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile
 from textual.pilot import Pilot
@@ -76,6 +77,13 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Clip]:
     for name, turns in scripts.items():
         path = folder / f"{name}.wav"
         made[name] = Clip(path, two_speaker_wav(turns, path))
+    # The plain exchange followed by 30 s of near silence: an input that outlasts a test that
+    # takes its time (the virtual microphone plays on in real time, paused or not).
+    audio, rate = soundfile.read(made["plain"].path, dtype="float32", always_2d=True)
+    quiet = np.random.default_rng(3).normal(0, 0.001, (30 * rate, audio.shape[1]))
+    long_path = folder / "plain-long.wav"
+    soundfile.write(long_path, np.concatenate([audio, quiet.astype("float32")]), rate)
+    made["long"] = Clip(long_path, made["plain"].turns)
     return made
 
 
@@ -136,9 +144,30 @@ async def wait_for(
 
 async def open_interview(app: FieldkitApp, pilot: Pilot[None]) -> InterviewScreen:
     await pilot.press("enter")
-    await pilot.pause()
+    await wait_for(
+        pilot, "the interview screen", lambda: isinstance(app.screen, InterviewScreen), 5
+    )
     assert isinstance(app.screen, InterviewScreen)
     return app.screen
+
+
+async def settled_time(pilot: Pilot[None], screen: InterviewScreen) -> float:
+    """The recorded time once it has stopped moving (blocks captured before a pause is pressed
+    are still written after it)."""
+    readings = [screen.session.elapsed()]
+
+    def still() -> bool:
+        readings.append(screen.session.elapsed())
+        return len(readings) >= 6 and readings[-1] == readings[-6]
+
+    await wait_for(pilot, "the recorded time to settle", still, 5)
+    return readings[-1]
+
+
+async def quit_app(pilot: Pilot[None], app: FieldkitApp) -> None:
+    """q stops the recording cleanly, then the app exits."""
+    await pilot.press("q")
+    await wait_for(pilot, "the app to exit", lambda: app.return_code is not None, 15)
 
 
 async def start_recording(pilot: Pilot[None], screen: InterviewScreen) -> float:
@@ -158,11 +187,11 @@ async def test_space_records_meters_move_pause_stops_the_clock_and_q_keeps_every
     tui_study: Study, clips: dict[str, Clip], nothing_left_running: list[FieldkitApp]
 ) -> None:
     without_live_guard(tui_study)
-    app = make_app(tui_study, nothing_left_running, clips["plain"].path)
+    app = make_app(tui_study, nothing_left_running, clips["long"].path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_interview(app, pilot)
         assert shown(app, "#recording-state").startswith("○ not recording")
-        assert "virtual microphone: plain.wav" in shown(app, "#recording-hint")
+        assert "virtual microphone: plain-long.wav" in shown(app, "#recording-hint")
         assert re.search(r"disk [\d.]+ GB free · [\d.]+ h of recording", shown(app, "#disk-status"))
 
         await start_recording(pilot, screen)
@@ -183,26 +212,37 @@ async def test_space_records_meters_move_pause_stops_the_clock_and_q_keeps_every
         # A note taken while recording carries the recording time of the key press.
         at_press = screen.link.session.elapsed()  # type: ignore[union-attr]
         await pilot.press("f", *"nods a lot", "enter")
-        await pilot.pause()
+        await wait_for(
+            pilot,
+            "the note",
+            lambda: bool(interview_events(tui_study, screen.session.interview.id, "note")),
+            5,
+        )
         [note] = interview_events(tui_study, screen.session.interview.id, "note")
         assert note.at > 0.1 and abs(note.at - at_press) < 0.3
 
         # Pause: recorded time stops; resume: it moves on.
+        link = screen.link
+        assert link is not None
         await pilot.press("space")
-        await pilot.pause(0.3)  # blocks captured before the key are still written
-        assert screen.link.state == "paused"  # type: ignore[union-attr]
-        paused_at = screen.session.elapsed()
-        await pilot.pause(0.7)
-        assert screen.session.elapsed() == paused_at
-        assert shown(app, "#recording-state").startswith("❚❚ paused")
+        await wait_for(pilot, "the pause", lambda: link.state == "paused", 3)
+        paused_at = await settled_time(pilot, screen)
+        await pilot.pause(0.7)  # time passes while paused …
+        assert screen.session.elapsed() == paused_at  # … and none of it is recorded
+        await wait_for(
+            pilot,
+            "the paused state shown",
+            lambda: shown(app, "#recording-state").startswith("❚❚ paused"),
+            3,
+        )
         await pilot.press("space")
-        await pilot.pause(0.6)
-        assert screen.link.state == "recording"  # type: ignore[union-attr]
-        assert screen.session.elapsed() > paused_at + 0.3
+        await wait_for(pilot, "the resume", lambda: link.state == "recording", 3)
+        await wait_for(
+            pilot, "recording to go on", lambda: screen.session.elapsed() > paused_at + 0.3, 10
+        )
         recorded = screen.session.elapsed()
 
-        await pilot.press("q")  # quitting stops the recording cleanly first
-        await pilot.pause(0.5)
+        await quit_app(pilot, app)  # quitting stops the recording cleanly first
     [row] = Recordings(tui_study.db).for_interview(screen.session.interview.id)
     assert (row.status, row.stop_reason, row.pid) == ("complete", "requested", None)
     frames, rate = soundfile.info(str(wav)).frames, soundfile.info(str(wav)).samplerate
@@ -286,8 +326,7 @@ async def test_live_guard_turns_the_banner_within_10_s_of_the_participant_saying
         text = shown(app, f"#{banner_id(TERM)}")
         follow_up = tui_study.schedule().guarded_terms[0].follow_up
         assert "raised by the participant" in text and follow_up in text
-        await pilot.press("q")
-        await pilot.pause(0.5)
+        await quit_app(pilot, app)
     raised = [
         e
         for e in interview_events(tui_study, screen.session.interview.id, "guard")
@@ -321,8 +360,7 @@ async def test_live_guard_warns_visibly_when_the_interviewer_says_it_first(
             ),
             2.0,
         )
-        await pilot.press("q")
-        await pilot.pause(0.5)
+        await quit_app(pilot, app)
     [breach] = [
         e
         for e in interview_events(tui_study, screen.session.interview.id, "guard")
@@ -387,7 +425,7 @@ async def test_escape_while_recording_asks_then_a_second_recording_and_e_while_r
     tui_study: Study, clips: dict[str, Clip], nothing_left_running: list[FieldkitApp]
 ) -> None:
     without_live_guard(tui_study)
-    app = make_app(tui_study, nothing_left_running, clips["plain"].path)
+    app = make_app(tui_study, nothing_left_running, clips["long"].path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_interview(app, pilot)
         await start_recording(pilot, screen)
@@ -409,7 +447,7 @@ async def test_escape_while_recording_asks_then_a_second_recording_and_e_while_r
         # e while recording stops it, ends the interview and queues it for transcription.
         screen = await open_interview(app, pilot)
         await start_recording(pilot, screen)
-        await pilot.pause(0.5)
+        await wait_for(pilot, "some audio", lambda: screen.session.elapsed() > 0.3, 10)
         await pilot.press("e", "y")
         await wait_for(pilot, "the queue", lambda: isinstance(app.screen, QueueScreen), 10)
     first, second = Recordings(tui_study.db).for_interview(screen.session.interview.id)
@@ -455,7 +493,10 @@ async def test_queue_shows_transcription_progress_from_the_job_table(
     participant = interview_queue(tui_study)[0].id
     interview = start_interview(tui_study, participant)
     job_id = Jobs(tui_study.db).add(interview.id, "tiny.en", now_iso())
-    Jobs(tui_study.db).update(job_id, status="running", progress=0.4)
+    # A live worker holds it (this process stands in for one, so it is not queued again).
+    Jobs(tui_study.db).update(
+        job_id, status="running", progress=0.4, worker_pid=os.getpid(), started_at=now_iso()
+    )
     app = make_app(tui_study, nothing_left_running, None)
     async with app.run_test(size=SIZE) as pilot:
         table = app.screen.query_one(DataTable)

@@ -16,8 +16,9 @@ from textual.widgets import Footer, Header, Static
 
 from fieldkit.audio.capture import LevelReading, RecordingResult
 from fieldkit.core.guard import GuardEvent, GuardEventKind, TermState, format_clock
+from fieldkit.core.models import InterviewStatus
 from fieldkit.errors import FieldkitError
-from fieldkit.services.interviews import InterviewSession, has_recordings, interview_events
+from fieldkit.services.interviews import InterviewSession, has_audio, interview_events
 from fieldkit.services.live_guard import LiveStatus
 from fieldkit.services.recording import capture_settings, disk_status
 from fieldkit.services.transcription import enqueue
@@ -47,9 +48,11 @@ SETTLE_DRAIN_S = 6.0  # after a stop by itself: let the live guard judge what it
 END_DRAIN_S = 2.0  # ending the interview: a short wait for the guard's last chunk
 STOP_DETAILS = {
     "end-of-input": "end of the input file",
-    "disk": "disk nearly full",
+    "disk": "disk full",
+    "write-error": "could not write the file",
     "device-lost": "input device lost",
     "duration": "time limit",
+    "withdrawn": "consent withdrawn",
 }
 
 
@@ -69,7 +72,11 @@ def stop_explanation(result: RecordingResult, source: str) -> str:
             f"The virtual microphone ({source}) has reached the end of its file: recording "
             f"stopped after {recorded}, everything is kept. Press e to end the interview."
         )
-    reason = result.message or f"recording stopped ({result.stop_reason})"
+    if not result.message:
+        return f"Recording stopped ({result.stop_reason}). Recorded {recorded}, all kept."
+    reason = result.message
+    if "kept" in reason:  # the message already says how much is kept
+        return f"{reason[0].upper()}{reason[1:]}."
     return f"{reason[0].upper()}{reason[1:]}. Recorded {recorded}, all kept."
 
 
@@ -165,6 +172,8 @@ class InterviewScreen(FieldkitScreen):
         return list(self.session.interview.channel_map or recording.channel_map)[:2]
 
     def recording_hint(self) -> str:
+        if not self.session.is_open:
+            return f"this interview is {self.session.interview.status.value}: view only"
         source = self.fieldkit_app.input_file
         where = f"virtual microphone: {source.name}" if source else "default microphone"
         return f"space starts recording ({where})"
@@ -182,7 +191,8 @@ class InterviewScreen(FieldkitScreen):
     def on_unmount(self) -> None:
         # Last line of defence (the app closing by any route): never leave a recording running.
         if self.link is not None:
-            self.link.stop()
+            with suppress(FieldkitError):  # the audio is kept; the next start registers it
+                self.link.stop()
 
     def tick(self) -> None:
         self.query_one(InterviewClock).show(self.session.elapsed())
@@ -210,6 +220,14 @@ class InterviewScreen(FieldkitScreen):
 
     def action_record(self) -> None:
         if self.starting or self.leaving:
+            return
+        if not self.session.is_open and (self.link is None or not self.link.capturing):
+            self.notify(
+                f"This interview is {self.session.interview.status.value}: nothing more can be "
+                "recorded in it. Start the next wave from the queue.",
+                severity="warning",
+                timeout=6,
+            )
             return
         link = self.link
         if link is None or not link.capturing:
@@ -244,8 +262,14 @@ class InterviewScreen(FieldkitScreen):
         finally:
             self.study.close()  # this thread's database connection
 
+    def redraw_everything(self) -> None:
+        """PortAudio's calls run with stderr (where the terminal UI is drawn) silenced for a
+        moment: draw the whole screen again, so nothing drawn meanwhile stays missing."""
+        self.app.refresh(repaint=True)
+
     @on(RecordingStarted)
     def recording_started(self, message: RecordingStarted) -> None:
+        self.redraw_everything()
         link = message.link
         assert link.session is not None
         self.link, self.starting, self.stop_detail = link, False, ""
@@ -265,6 +289,7 @@ class InterviewScreen(FieldkitScreen):
 
     @on(WorkerFailed)
     def worker_failed(self, message: WorkerFailed) -> None:
+        self.redraw_everything()
         self.starting = self.leaving = False
         if self.link is None:
             self.query_one(RecordingBar).show_state("idle", None)
@@ -298,6 +323,7 @@ class InterviewScreen(FieldkitScreen):
 
     @on(RecordingStopped)
     def recording_stopped(self, message: RecordingStopped) -> None:
+        self.redraw_everything()
         result = message.result
         if result.stop_reason == "requested" or self.link is None:
             return  # we asked for it: whoever asked carries on from here
@@ -307,13 +333,17 @@ class InterviewScreen(FieldkitScreen):
         ordinary = result.stop_reason in ("end-of-input", "duration") and not result.message
         self.notify(explanation, severity="warning" if ordinary else "error", timeout=20)
         self.refresh_recording()
-        self.settle_recording(self.link)
+        # After a withdrawal the live guard hears nothing more of what was said.
+        drain = 0.0 if result.stop_reason == "withdrawn" else SETTLE_DRAIN_S
+        self.settle_recording(self.link, drain)
 
     @work(thread=True, exit_on_error=False, group="settle")
-    def settle_recording(self, link: RecordingLink) -> None:
+    def settle_recording(self, link: RecordingLink, drain_s: float) -> None:
         """Register the stopped recording and let the live guard finish what it heard."""
         try:
-            link.stop(drain_s=SETTLE_DRAIN_S)
+            link.stop(drain_s=drain_s)
+        except FieldkitError as error:  # e.g. the disk is too full to update the database
+            self.post_message(WorkerFailed(error.one_line()))
         finally:
             self.study.close()
 
@@ -324,6 +354,14 @@ class InterviewScreen(FieldkitScreen):
         if status.state in ("behind", "failed") and status.state != self.guard_problem:
             self.notify(status.message, severity="warning", timeout=10)
         self.guard_problem = status.state
+
+    def view_only(self) -> bool:
+        """An ended interview is looked at, not changed: say so instead of asking for input."""
+        if self.session.is_open:
+            return False
+        status = self.session.interview.status.value
+        self.notify(f"This interview is {status}: it can be viewed, not changed.", timeout=4)
+        return True
 
     # -- walking the schedule ----------------------------------------------------------------
     def action_next_question(self) -> None:
@@ -343,6 +381,8 @@ class InterviewScreen(FieldkitScreen):
 
     # -- the guarded-term rule ---------------------------------------------------------------
     def action_raised(self) -> None:
+        if self.view_only():
+            return
         locked = self.session.locked_terms()
         if not locked:
             self.notify("Every guarded term has already been raised.", timeout=4)
@@ -363,6 +403,8 @@ class InterviewScreen(FieldkitScreen):
             self.post_message(InterviewChanged())
 
     def action_followed_up(self) -> None:
+        if self.view_only():
+            return
         guard = self.session.guard
         raised = [t for t in guard.terms if guard.state(t) is TermState.RAISED]
         if not raised:
@@ -423,9 +465,13 @@ class InterviewScreen(FieldkitScreen):
 
     # -- markers and notes -------------------------------------------------------------------
     def action_marker(self) -> None:
+        if self.view_only():
+            return
         self.add_marker("")
 
     def action_labelled_marker(self) -> None:
+        if self.view_only():
+            return
         at = self.session.elapsed()  # when the key was pressed, not when the label is saved
         self.app.push_screen(
             TextPrompt("Marker label", "e.g. good quote"), self.with_time(self.add_marker, at)
@@ -440,6 +486,8 @@ class InterviewScreen(FieldkitScreen):
             self.notify(f"Marker at {format_clock(at)}", timeout=2)
 
     def action_note(self) -> None:
+        if self.view_only():
+            return
         at = self.session.elapsed()  # a note is about what was just said
         self.app.push_screen(
             TextPrompt("Field note", "what you noticed (not read aloud)"),
@@ -486,8 +534,21 @@ class InterviewScreen(FieldkitScreen):
     def action_end_interview(self) -> None:
         if self.leaving or self.waiting_for_start():
             return
-        stops = " The recording stops." if self.recording else ""
-        self.app.push_screen(Confirm(f"End this interview now?{stops}"), self.end_interview)
+        if not self.session.is_open:
+            self.notify(
+                f"This interview is already {self.session.interview.status.value}.", timeout=4
+            )
+            return
+        if self.recording:
+            question = "End this interview now? The recording stops."
+        elif not has_audio(self.study, self.session.interview.id):
+            question = (
+                "Nothing has been recorded in this interview. End it anyway, without audio? "
+                "It will not count as an audio-recorded interview."
+            )
+        else:
+            question = "End this interview now?"
+        self.app.push_screen(Confirm(question), self.end_interview)
 
     def end_interview(self, confirmed: bool | None) -> None:
         if not confirmed or self.leaving:
@@ -506,7 +567,7 @@ class InterviewScreen(FieldkitScreen):
             if not end:
                 self.post_message(InterviewLeft())
                 return
-            ended = self.session.end()  # the duration is the interview clock: recording time
+            ended = self.session.end()  # its duration: what its recordings hold
             job, problem = self.queue_transcription(ended)
             self.post_message(InterviewLeft(ended, job, problem))
         except FieldkitError as error:
@@ -517,7 +578,7 @@ class InterviewScreen(FieldkitScreen):
             self.study.close()
 
     def queue_transcription(self, ended: InterviewRow) -> tuple[JobRow | None, str]:
-        if not has_recordings(self.study, ended.id):
+        if not has_audio(self.study, ended.id):
             return None, ""  # nothing recorded: nothing to transcribe
         try:
             return enqueue(self.study, ended), ""
@@ -527,7 +588,13 @@ class InterviewScreen(FieldkitScreen):
     @on(InterviewLeft)
     def interview_left(self, message: InterviewLeft) -> None:
         if message.ended is not None:
-            text = f"Interview ended after {format_clock(message.ended.duration_s or 0.0)}."
+            recorded = format_clock(message.ended.duration_s or 0.0)
+            if message.ended.status is InterviewStatus.WITHDRAWN:
+                text = f"Consent was withdrawn: the interview is kept as withdrawn ({recorded})."
+            elif message.ended.duration_s:
+                text = f"Interview ended after {recorded} of recording."
+            else:
+                text = "Interview ended without audio."
             if message.job is not None:
                 text += " Queued for transcription."
                 self.fieldkit_app.ensure_transcriber(just_queued=True)

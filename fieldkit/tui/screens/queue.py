@@ -11,13 +11,18 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from fieldkit.core.models import ConsentStatus, Participant
 from fieldkit.services.interviews import (
+    FINISHED,
     InterviewSession,
+    current_interview,
     latest_interview_ids,
     list_interviews,
+    next_wave,
 )
-from fieldkit.services.participants import interview_queue
+from fieldkit.services.participants import get_participant, interview_queue
 from fieldkit.services.transcription import interviews_with_active_jobs, transcript_state
+from fieldkit.store.repo import InterviewRow
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
+from fieldkit.tui.screens.wave_choice import WaveAnswer, WaveChoice
 
 COLUMNS = ("ID", "Site", "Role", "Consent date", "Consent", "Interview", "Transcript")
 TRANSCRIPT_COLUMN = "transcript"
@@ -171,5 +176,28 @@ class QueueScreen(FieldkitScreen):
             self.notify("No participants yet: add one with `fieldkit participant add`.")
             return
         with self.user_errors():
+            current = current_interview(self.study, participant_id)
+            if current is not None and current.status in FINISHED:
+                self.ask_about_wave(current)  # a new wave never starts silently
+                return
             session = InterviewSession.start(self.study, participant_id)
             self.fieldkit_app.open_interview(session)
+
+    def ask_about_wave(self, ended: InterviewRow) -> None:
+        participant = get_participant(self.study, ended.participant_id)
+        following = next_wave(self.study, participant)
+        why_not = ""
+        if participant.status is not ConsentStatus.CONSENTED:
+            following, why_not = None, f"No new interview: consent is {participant.status.value}."
+        elif following is None:
+            why_not = "Every wave of the study is done (add a wave to study.toml to go on)."
+
+        def answered(answer: WaveAnswer | None) -> None:
+            with self.user_errors():
+                if answer == "next" and following is not None:
+                    session = InterviewSession.start(self.study, participant.id, following)
+                    self.fieldkit_app.open_interview(session)
+                elif answer == "view":
+                    self.fieldkit_app.open_interview(InterviewSession.view(self.study, ended))
+
+        self.app.push_screen(WaveChoice(ended, following, why_not), answered)
