@@ -75,8 +75,9 @@ def _interview_facts(
         site=participant.site,
         role=participant.role,
         wave=interview.wave,
-        # Audio-recorded: ended with audio (the stored duration is the audio recorded).
-        done=interview.status in DONE and bool(interview.duration_s),
+        # Ended or interrupted; InterviewFacts.has_audio adds "with audio recorded" (the stored
+        # duration is the audio recorded).
+        done=interview.status in DONE,
         duration_s=interview.duration_s,
         started_at=interview.started_at,
         notes=len(Events(study.db).for_interview(interview.id, "note")),

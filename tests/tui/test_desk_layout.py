@@ -12,8 +12,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
+from fieldkit.core.models import ConsentStatus
 from fieldkit.services.approval import send_copy
 from fieldkit.services.demo import build_demo_study
+from fieldkit.services.interviews import current_interview
+from fieldkit.services.participants import interview_queue
 from fieldkit.services.study import Study
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.help import HelpScreen, help_title
@@ -99,8 +102,15 @@ async def on_queue(pilot: Pilot[Any], study: Study) -> None:
 
 async def on_interview(pilot: Pilot[Any], study: Study) -> None:
     await wait_for_screen(pilot, QueueScreen)
-    await wait_until(pilot, lambda: pilot.app.screen.query_one(DataTable).row_count, "rows")
-    await pilot.press("enter")  # the first consented participant, not interviewed yet
+    table = pilot.app.screen.query_one(DataTable)
+    await wait_until(pilot, lambda: table.row_count, "rows")
+    fresh = [  # consented and not interviewed yet: Enter opens the interview at once
+        p.id
+        for p in interview_queue(study)
+        if p.status is ConsentStatus.CONSENTED and current_interview(study, p.id) is None
+    ]
+    table.move_cursor(row=table.get_row_index(fresh[0]))
+    await pilot.press("enter")
     await wait_for_screen(pilot, InterviewScreen)
 
 
