@@ -1,10 +1,10 @@
 """Recording: an input (PortAudio device or virtual microphone) → a queue → one writer thread.
 
 The input callback only copies the block into a queue: it never blocks and never does I/O, so a slow
-disk or a busy CPU cannot make PortAudio drop input. The writer thread writes the crash-safe WAV,
-computes levels, hands blocks to `on_audio` (through its own thread) and watches for the reasons
-to stop on its own: duration reached, disk below the margin, device lost, end of a virtual input,
-cancel.
+disk or a busy CPU cannot make PortAudio drop input. The writer thread writes the recording file
+(crash-safe WAV, or the encrypted stream in an encrypted study: see recording_files), computes
+levels, hands blocks to `on_audio` (through its own thread) and watches for the reasons to stop on
+its own: duration reached, disk below the margin, device lost, end of a virtual input, cancel.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from fieldkit.audio.devices import load_sounddevice, native_stderr_silenced, resolve_input_device
-from fieldkit.audio.writer import CrashSafeWavWriter
+from fieldkit.audio.recording_files import PLAIN_WAV, RecordingFormat, RecordingWriter
 from fieldkit.errors import AudioError, DiskSpaceError
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ class _Block:
 
 
 class Recorder:
-    """One recording into one new WAV file. start → (pause/resume)* → stop (or wait)."""
+    """One recording into one new file (in `file_format`: plain WAV unless the study is
+    encrypted). start → (pause/resume)* → stop (or wait)."""
 
     def __init__(
         self,
@@ -113,10 +114,12 @@ class Recorder:
         on_audio: Callable[[np.ndarray, float], None] | None = None,
         cancel: threading.Event | None = None,
         on_stop: Callable[[RecordingResult], None] | None = None,
+        file_format: RecordingFormat = PLAIN_WAV,
     ) -> None:
         _validate(settings)
         self.path = Path(path)
         self.settings = settings
+        self.file_format = file_format
         self.stats = CaptureStats()
         self._on_level = on_level
         self._on_stop = on_stop
@@ -133,7 +136,7 @@ class Recorder:
         self._finished = threading.Event()
         self._result: RecordingResult | None = None
         self._source: _Source | None = None
-        self._writer: CrashSafeWavWriter | None = None
+        self._writer: RecordingWriter | None = None
         self._writer_thread: threading.Thread | None = None
         self._levels = _LevelMeter(settings.channels, settings.samplerate)
         self._handoff = _AudioHandoff(on_audio, self.stats) if on_audio else None
@@ -161,7 +164,7 @@ class Recorder:
         self._check_disk_before_start()
         source = self._open_source()
         try:
-            self._writer = CrashSafeWavWriter(
+            self._writer = self.file_format.open_writer(
                 self.path, self.settings.samplerate, self.settings.channels
             )
         except BaseException:
@@ -302,6 +305,7 @@ class Recorder:
                     break
                 if item is not None:
                     self._handle_block(item)
+                self._sync_if_due()
                 now = time.monotonic()
                 if now >= next_disk_check:
                     next_disk_check = now + DISK_CHECK_INTERVAL_S
@@ -336,6 +340,16 @@ class Recorder:
             self._handoff.offer(samples, at)
         if self._frame_limit is not None and self._writer.frames >= self._frame_limit:
             self._trip("duration", "")
+
+    def _sync_if_due(self) -> None:
+        """Audio written before a pause (or a silent device) reaches the disk within ~2 s too."""
+        if self._writer is None or self._stop_reason not in (None, "requested"):
+            return
+        try:
+            self._writer.sync_if_due()
+        except Exception as error:  # a disk that refuses fsync refuses the next write too
+            reason = error.message if isinstance(error, AudioError) else str(error)
+            self._trip("write-error", f"recording stopped: {reason}", say_kept=True)
 
     def _trim_to_limit(self, samples: np.ndarray) -> np.ndarray:
         if self._frame_limit is None or self._writer is None:
@@ -425,22 +439,19 @@ class Recorder:
             except Exception:
                 log.exception("on_stop callback failed")
 
-    def _close_writer(self, writer: CrashSafeWavWriter) -> int:
-        """Close the file; returns the frames it holds. After a failed write (a full disk) part
-        of a block may have reached the file: the header is made to match what is there."""
+    def _close_writer(self, writer: RecordingWriter) -> int:
+        """Close the file; returns the frames it holds (after a failed write — a full disk —
+        the writer checks what really reached the file)."""
         frames = writer.frames
         try:
             writer.close()
-        except Exception as error:  # the header is already current on disk (automatic update)
+        except Exception as error:  # what was written is on disk already (WAV header, chunks)
             log.warning("closing %s failed: %s", self.path.name, error)
-        if writer.failed:
-            from fieldkit.audio.writer import repair_recording
-
-            try:
-                frames = repair_recording(self.path).frames
-            except (AudioError, OSError) as error:
-                log.warning("checking %s after a failed write: %s", self.path.name, error)
-        return frames
+        try:
+            return writer.kept_frames()
+        except (AudioError, OSError) as error:
+            log.warning("checking %s after a failed write: %s", self.path.name, error)
+            return frames
 
     # -- disk -------------------------------------------------------------------------------------
 

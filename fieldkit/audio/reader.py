@@ -1,16 +1,24 @@
 """Reading audio files: libsndfile (soundfile) for WAV/FLAC/OGG/MP3, PyAV (FFmpeg) for M4A/AAC and
-anything else. PyAV also does resampling, so no extra dependency is needed for that."""
+anything else, and fieldkit's encrypted recordings (with the study's key). PyAV also does
+resampling, so no extra dependency is needed for that.
+
+`read_blocks` is the one place a recording's samples are read; `read_audio` and `inspect_audio`
+take the same `key`. Decrypted audio stays in memory: nothing here writes a file.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fieldkit.errors import AudioError
+
+if TYPE_CHECKING:
+    from fieldkit.crypto.keys import DataKey
 
 UNREADABLE_HINT = (
     "fieldkit reads WAV, FLAC, OGG, MP3 and M4A/AAC; convert other files with "
@@ -28,55 +36,114 @@ class AudioInfo:
     format: str
 
 
-def inspect_audio(path: Path) -> AudioInfo:
-    """What is in an audio file; AudioError when it is missing, empty, unreadable or unsupported."""
+def inspect_audio(path: Path, key: DataKey | None = None) -> AudioInfo:
+    """What is in an audio file; AudioError when it is missing, empty, unreadable or unsupported.
+    An encrypted recording needs its study's `key`."""
     path = Path(path)
     _require_nonempty_file(path)
-    info = _inspect_with_soundfile(path) or _inspect_with_pyav(path)
+    if _is_encrypted(path):
+        from fieldkit.audio.encrypted import inspect_encrypted
+
+        info = inspect_encrypted(path, key)
+    else:
+        info = _inspect_with_soundfile(path) or _inspect_with_pyav(path)
     if info.frames <= 0 or info.samplerate <= 0 or info.channels <= 0:
         raise AudioError(f"cannot read {path.name}: it holds no audio", UNREADABLE_HINT)
     return info
 
 
-def read_audio(
-    path: Path, start: float = 0.0, end: float | None = None, samplerate: int | None = None
-) -> tuple[np.ndarray, int]:
-    """Samples between `start` and `end` seconds as float32 (frames, channels), and their rate.
+BLOCK_S = 10.0  # what read_blocks hands over at a time unless asked otherwise
 
-    With `samplerate`, the audio is resampled to it.
+
+class AudioBlocks(Iterator[np.ndarray]):
+    """float32 (frames, channels) blocks of a recording, with their rate and channel count.
+    Use it in a `with` block (or read it to the end) so the file is closed."""
+
+    def __init__(
+        self,
+        samplerate: int,
+        channels: int,
+        blocks: Iterator[np.ndarray],
+        closer: Callable[[], object] | None = None,
+    ) -> None:
+        self.samplerate = samplerate
+        self.channels = channels
+        self._blocks = blocks
+        self._closer = closer  # closes the file even when no block was ever asked for
+
+    def __next__(self) -> np.ndarray:
+        return next(self._blocks)
+
+    def __enter__(self) -> AudioBlocks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        close = getattr(self._blocks, "close", None)
+        if close is not None:
+            close()
+        if self._closer is not None:
+            self._closer()
+
+
+def read_blocks(
+    path: Path,
+    start: float = 0.0,
+    end: float | None = None,
+    samplerate: int | None = None,
+    block_s: float = BLOCK_S,
+    key: DataKey | None = None,
+) -> AudioBlocks:
+    """The one place a recording's samples are read: seconds [start, end) as float32
+    (frames, channels) blocks of about `block_s`, streamed, so memory does not grow with the
+    recording. With `samplerate`, the audio is resampled to it.
+
+    Any audio file fieldkit reads, or an encrypted recording decrypted with the study's `key`
+    (in memory only). Problems with the file raise AudioError, here or while iterating; a
+    part of an encrypted recording that fails authentication raises once the blocks before it
+    have been handed over.
     """
     path = Path(path)
     _require_nonempty_file(path)
     start = max(0.0, float(start))
-    if end is not None and end <= start:
-        info = inspect_audio(path)
-        return np.zeros((0, info.channels), dtype=np.float32), samplerate or info.samplerate
-    native = _read_with_soundfile(path, start, end, samplerate)
-    if native is not None:
-        return native
-    return _read_with_pyav(path, start, end, samplerate)
+    block_s = max(0.01, float(block_s))
+    if _is_encrypted(path):
+        from fieldkit.audio.encrypted import encrypted_blocks
+
+        return encrypted_blocks(path, key, start, end, samplerate, block_s)
+    blocks = _soundfile_blocks(path, start, end, samplerate, block_s)
+    if blocks is None:
+        blocks = _pyav_blocks(path, start, end, samplerate, block_s)
+    return blocks
+
+
+def read_audio(
+    path: Path,
+    start: float = 0.0,
+    end: float | None = None,
+    samplerate: int | None = None,
+    key: DataKey | None = None,
+) -> tuple[np.ndarray, int]:
+    """Samples between `start` and `end` seconds as float32 (frames, channels), and their rate,
+    in memory (for ranges: long recordings are read block by block with read_blocks).
+
+    With `samplerate`, the audio is resampled to it. An encrypted recording needs `key`.
+    """
+    with read_blocks(path, start, end, samplerate, key=key) as blocks:
+        parts = [] if end is not None and end <= start else list(blocks)
+        if not parts:
+            return np.zeros((0, blocks.channels), dtype=np.float32), blocks.samplerate
+        data = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return np.ascontiguousarray(data, dtype=np.float32), blocks.samplerate
 
 
 def iter_audio_blocks(path: Path, samplerate: int) -> Iterator[np.ndarray]:
-    """Decode a file as float32 (frames, source channels) blocks at `samplerate`, streaming."""
-    path = Path(path)
-    _require_nonempty_file(path)
-    av = _import_av()
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as error:
-        raise _unreadable(path, error) from error
-    with container:
-        stream = _audio_stream(container, path)
-        resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=samplerate)
-        try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    yield _planar_to_frames(out)
-            for out in resampler.resample(None):
-                yield _planar_to_frames(out)
-        except av.error.FFmpegError as error:
-            raise _unreadable(path, error) from error
+    """Decode a whole file as float32 (frames, source channels) blocks at `samplerate`, in small
+    blocks (a virtual microphone hands them on at their own pace)."""
+    with read_blocks(path, samplerate=samplerate, block_s=0.1) as blocks:
+        yield from blocks
 
 
 def remix(block: np.ndarray, channels: int) -> np.ndarray:
@@ -93,6 +160,12 @@ def remix(block: np.ndarray, channels: int) -> np.ndarray:
         return block[:, :channels]
     extra = np.repeat(block[:, -1:], channels - have, axis=1)
     return np.concatenate([block, extra], axis=1)
+
+
+def _is_encrypted(path: Path) -> bool:
+    from fieldkit.crypto.stream import is_encrypted_recording
+
+    return is_encrypted_recording(path)
 
 
 def _require_nonempty_file(path: Path) -> None:
@@ -156,66 +229,168 @@ def _pyav_duration(container: Any, stream: Any) -> float:
     return 0.0
 
 
-def _read_with_soundfile(
-    path: Path, start: float, end: float | None, samplerate: int | None
-) -> tuple[np.ndarray, int] | None:
-    """The range at the file's own rate, or None when libsndfile cannot (or need not) do it."""
+def _soundfile_blocks(
+    path: Path, start: float, end: float | None, samplerate: int | None, block_s: float
+) -> AudioBlocks | None:
+    """Blocks at the file's own rate through libsndfile, or None when it cannot (or need not)
+    read the file: then PyAV decides."""
     import soundfile
 
     try:
-        with soundfile.SoundFile(str(path)) as handle:
-            rate = int(handle.samplerate)
-            if samplerate is not None and samplerate != rate:
-                return None  # resampling is PyAV's job
-            first = min(round(start * rate), handle.frames)
-            last = handle.frames if end is None else min(round(end * rate), handle.frames)
-            handle.seek(first)
-            data = handle.read(max(0, last - first), dtype="float32", always_2d=True)
-            return data, rate
-    except Exception:  # not for libsndfile (or damaged): PyAV decides
+        handle = soundfile.SoundFile(str(path))
+    except Exception:  # not for libsndfile (or damaged)
         return None
+    try:
+        rate = int(handle.samplerate)
+        if samplerate is not None and samplerate != rate:
+            handle.close()
+            return None  # resampling is PyAV's job
+        first = min(round(start * rate), handle.frames)
+        last = handle.frames if end is None else min(round(end * rate), handle.frames)
+        handle.seek(first)
+    except Exception:
+        handle.close()
+        return None
+    frames = max(0, last - first)
+    pieces = _soundfile_pieces(handle, path, frames, max(1, round(block_s * rate)))
+    return AudioBlocks(rate, int(handle.channels), pieces, closer=handle.close)
 
 
-def _read_with_pyav(
-    path: Path, start: float, end: float | None, samplerate: int | None
-) -> tuple[np.ndarray, int]:
+def _soundfile_pieces(handle: Any, path: Path, frames: int, block: int) -> Iterator[np.ndarray]:
+    with handle:
+        while frames > 0:
+            try:
+                data = handle.read(min(block, frames), dtype="float32", always_2d=True)
+            except Exception as error:  # damaged part-way
+                raise _unreadable(path, error) from error
+            if len(data) == 0:
+                return
+            frames -= len(data)
+            yield data
+
+
+def _pyav_blocks(
+    path: Path, start: float, end: float | None, samplerate: int | None, block_s: float
+) -> AudioBlocks:
     av = _import_av()
     try:
-        with av.open(str(path)) as container:
-            stream = _audio_stream(container, path)
-            rate = int(samplerate or stream.rate)
-            if start > 0 and stream.time_base is not None:
-                container.seek(int(start / stream.time_base), stream=stream)
-            data = _decode_range(container, stream, rate, start, end)
-            return data, rate
+        container = av.open(str(path))
     except av.error.FFmpegError as error:
         raise _unreadable(path, error) from error
+    try:
+        stream = _audio_stream(container, path)
+        rate = int(samplerate or stream.rate)
+        channels = int(stream.layout.nb_channels)
+        if start > 0 and stream.time_base is not None:
+            container.seek(int(start / stream.time_base), stream=stream)
+    except BaseException as error:
+        container.close()
+        if isinstance(error, av.error.FFmpegError):
+            raise _unreadable(path, error) from error
+        raise
+    decoded = _pyav_pieces(container, stream, path, rate, start, end)
+    block = max(1, round(block_s * rate))
+    return AudioBlocks(rate, channels, rebatched(decoded, block), closer=container.close)
 
 
-def _decode_range(
-    container: Any, stream: Any, rate: int, start: float, end: float | None
-) -> np.ndarray:
+def _pyav_pieces(
+    container: Any, stream: Any, path: Path, rate: int, start: float, end: float | None
+) -> Iterator[np.ndarray]:
+    """Decoded, resampled audio from `start` (the seek lands on the packet before it) to `end`."""
     av = _import_av()
     resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
-    blocks: list[np.ndarray] = []
-    first_time: float | None = None
-    for frame in container.decode(stream):
-        if first_time is None:
-            first_time = float(frame.time) if frame.time is not None else 0.0
-        blocks.extend(_planar_to_frames(out) for out in resampler.resample(frame))
-        decoded_until = first_time + sum(len(b) for b in blocks) / rate
-        if end is not None and decoded_until >= end:
-            break
-    blocks.extend(_planar_to_frames(out) for out in resampler.resample(None))
-    channels = stream.layout.nb_channels
-    if not blocks:
-        return np.zeros((0, channels), dtype=np.float32)
-    data = np.concatenate(blocks)
-    offset = round((start - (first_time or 0.0)) * rate)
-    data = data[max(0, offset) :]
-    if end is not None:
-        data = data[: max(0, round((end - start) * rate))]
-    return np.ascontiguousarray(data, dtype=np.float32)
+    skip: int | None = None  # frames before `start` in what the seek landed on
+    left = None if end is None else max(0, round((end - start) * rate))
+    with container:
+        try:
+            for frame in container.decode(stream):
+                if skip is None:
+                    first_time = float(frame.time) if frame.time is not None else 0.0
+                    skip = max(0, round((start - first_time) * rate))
+                for out in resampler.resample(frame):
+                    samples, skip, left = _trimmed(_planar_to_frames(out), skip, left)
+                    if len(samples):
+                        yield samples
+                if left == 0:
+                    return
+            for out in resampler.resample(None):
+                samples, skip, left = _trimmed(_planar_to_frames(out), skip or 0, left)
+                if len(samples):
+                    yield samples
+        except av.error.FFmpegError as error:
+            raise _unreadable(path, error) from error
+
+
+def _trimmed(
+    samples: np.ndarray, skip: int, left: int | None
+) -> tuple[np.ndarray, int, int | None]:
+    """Drop `skip` frames from the front and keep at most `left`; returns what is still to skip
+    and to keep."""
+    dropped = min(skip, len(samples))
+    samples = samples[dropped:]
+    if left is not None:
+        samples = samples[:left]
+        left -= len(samples)
+    return samples, skip - dropped, left
+
+
+def rebatched(pieces: Iterator[np.ndarray], block: int) -> Iterator[np.ndarray]:
+    """Join small pieces (decoder frames, encrypted chunks) into blocks of `block` frames (the
+    last may be shorter). Closing it closes the source."""
+    pending: list[np.ndarray] = []
+    count = 0
+    try:
+        for piece in pieces:
+            pending.append(piece)
+            count += len(piece)
+            if count >= block:
+                yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+                pending, count = [], 0
+        if pending:
+            yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
+
+
+def resampled(pieces: Iterator[np.ndarray], rate: int, to_rate: int) -> Iterator[np.ndarray]:
+    """float32 (frames, channels) pieces at `rate`, resampled to `to_rate` in memory (one PyAV
+    resampler per channel, so any channel count works). Closing it closes the source."""
+    av = _import_av()
+    resamplers: list[Any] = []
+    try:
+        for piece in pieces:
+            if not resamplers:
+                resamplers = [
+                    av.AudioResampler(format="fltp", layout="mono", rate=to_rate)
+                    for _ in range(piece.shape[1])
+                ]
+            out = _resample_piece(av, resamplers, piece, rate)
+            if len(out):
+                yield out
+        if resamplers:
+            out = _resample_piece(av, resamplers, None, rate)
+            if len(out):
+                yield out
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
+
+
+def _resample_piece(av: Any, resamplers: list[Any], piece: np.ndarray | None, rate: int) -> Any:
+    columns = []
+    for channel, resampler in enumerate(resamplers):
+        frame = None
+        if piece is not None:
+            samples = np.ascontiguousarray(piece[:, channel], dtype=np.float32).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+            frame.sample_rate = rate
+        outs = [o.to_ndarray().reshape(-1) for o in resampler.resample(frame)]
+        columns.append(np.concatenate(outs) if outs else np.zeros(0, dtype=np.float32))
+    length = min(len(column) for column in columns)
+    return np.ascontiguousarray(np.stack([c[:length] for c in columns], axis=1), np.float32)
 
 
 def _planar_to_frames(frame: Any) -> np.ndarray:

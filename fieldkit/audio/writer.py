@@ -78,7 +78,7 @@ class CrashSafeWavWriter:
         try:
             self._file.write(block)
             self.frames += len(block)
-            self._maybe_fsync()
+            self.sync_if_due()
         except (RuntimeError, OSError) as error:  # soundfile's errors are RuntimeErrors
             self.failed = True
             if self._disk_full(error):
@@ -93,12 +93,26 @@ class CrashSafeWavWriter:
         import soundfile
 
         code = error.errno if isinstance(error, OSError) else soundfile._ffi.errno
-        if code in _DISK_FULL_ERRNOS:
-            return True
-        try:
-            return shutil.disk_usage(self.path.parent).free < _NEARLY_NO_SPACE
-        except OSError:
+        return disk_full(code, self.path.parent)
+
+    def sync_if_due(self) -> bool:
+        """fsync when the last one is `fsync_every_s` ago (capture also calls this while no
+        audio comes in). Returns whether it synced."""
+        if self._fsync_every_s is None or self._closed:
             return False
+        now = time.monotonic()
+        if now - self._last_fsync < self._fsync_every_s:
+            return False
+        os.fsync(self._fd)
+        self._last_fsync = now
+        return True
+
+    def kept_frames(self) -> int:
+        """The frames the closed file holds. After a failed write (a full disk) part of a block
+        may have reached the file: its header is made to match what is there."""
+        if not self.failed:
+            return self.frames
+        return repair_recording(self.path).frames
 
     def close(self) -> None:
         if self._closed:
@@ -116,13 +130,15 @@ class CrashSafeWavWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _maybe_fsync(self) -> None:
-        if self._fsync_every_s is None:
-            return
-        now = time.monotonic()
-        if now - self._last_fsync >= self._fsync_every_s:
-            os.fsync(self._fd)
-            self._last_fsync = now
+
+def disk_full(code: int | None, folder: Path) -> bool:
+    """Whether a failed write means a full disk: its errno says so, or hardly any space is left."""
+    if code in _DISK_FULL_ERRNOS:
+        return True
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_NO_SPACE
+    except OSError:
+        return False
 
 
 def _create_exclusive(path: Path) -> int:

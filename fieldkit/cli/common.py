@@ -148,6 +148,8 @@ def announce_recovery(study: Study) -> None:
             f"{item.path}, {item.duration_s:.1f} s kept",
             err=True,
         )
+        if item.problem:
+            click.echo(f"warning: {item.problem}", err=True)
 
 
 def with_study(command: F) -> F:

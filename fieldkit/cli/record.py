@@ -169,10 +169,13 @@ def recover_command(study: Study) -> None:
     """Find recordings a crash cut off, repair them and register them as interrupted."""
     recovered = recover_interrupted(study)
     for item in recovered:
+        state = "damaged" if item.problem else "repaired" if item.repaired else "intact"
         click.echo(
             f"recovered {item.path}: {item.duration_s:.1f} s "
-            f"({item.participant_id}, {item.wave}; {'repaired' if item.repaired else 'intact'})"
+            f"({item.participant_id}, {item.wave}; {state})"
         )
+        if item.problem:  # an encrypted recording altered after it was written
+            click.echo(f"warning: {item.problem}", err=True)
     if not recovered:
         click.echo("nothing to recover")
 

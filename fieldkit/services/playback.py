@@ -2,8 +2,9 @@
 
 Every read of recorded audio for playback goes through `InterviewAudio.read` (which
 `load_interview_audio` calls too), and that reads each recording with `_read_recording`: the one
-place where a recording's bytes are opened for listening. A reader for encrypted recordings
-plugs in there. Nothing is written to disk on the way — no temporary file holds speech.
+place where a recording's bytes are opened for listening. An encrypted study's recordings are
+decrypted there, with the study's key, into memory. Nothing is written to disk on the way — no
+temporary file holds speech.
 
 Times are interview time (seconds from the start of recording, pauses excluded): an interview
 recorded in several parts plays as one.
@@ -11,7 +12,7 @@ recorded in several parts plays as one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from fieldkit.audio.playback import Playback
+    from fieldkit.crypto.keys import DataKey
 
 # Playback speeds, slowest to fastest; the pitch stays the same at every speed.
 SPEEDS = (0.75, 0.9, 1.0, 1.1, 1.25, 1.5)
@@ -45,6 +47,8 @@ class InterviewAudio:
     parts: tuple[RecordingPart, ...]
     samplerate: int
     channels: int
+    # An encrypted study's data key (in memory only), to decrypt its recordings as they play.
+    key: DataKey | None = field(default=None, repr=False, compare=False)
 
     @property
     def duration(self) -> float:
@@ -71,7 +75,7 @@ class InterviewAudio:
                 covered += gap
             local_start = max(start, part.offset_s) - part.offset_s
             local_end = min(end, part_end) - part.offset_s
-            samples = _read_recording(part.path, local_start, local_end, rate)
+            samples = _read_recording(part.path, local_start, local_end, rate, key=self.key)
             pieces.append(remix(samples, self.channels))
             covered += len(samples)
         if not pieces:
@@ -79,12 +83,15 @@ class InterviewAudio:
         return np.ascontiguousarray(np.concatenate(pieces), dtype=np.float32)
 
 
-def _read_recording(path: Path, start: float, end: float, samplerate: int) -> np.ndarray:
-    """Seconds [start, end) of one recording file at `samplerate`."""
+def _read_recording(
+    path: Path, start: float, end: float, samplerate: int, key: DataKey | None = None
+) -> np.ndarray:
+    """Seconds [start, end) of one recording file at `samplerate` (decrypted with `key` if it is
+    an encrypted recording), in memory."""
     from fieldkit.audio.reader import read_audio
 
     # A part recorded at another rate than the first is resampled to match it.
-    samples, _ = read_audio(path, start, end, samplerate=samplerate)
+    samples, _ = read_audio(path, start, end, samplerate=samplerate, key=key)
     return samples
 
 
@@ -99,7 +106,7 @@ def interview_audio(study: Study, interview_id: int) -> InterviewAudio:
         path = study.paths.absolute(row.path)
         duration = row.duration_s
         if not duration or not samplerate:  # still being written, or the first part
-            info = inspect_audio(path)
+            info = inspect_audio(path, key=study.data_key)
             duration = duration or info.duration_s
             samplerate = samplerate or info.samplerate
             channels = channels or info.channels
@@ -108,7 +115,7 @@ def interview_audio(study: Study, interview_id: int) -> InterviewAudio:
         raise AudioError(
             "this interview has no recording", "the transcript can still be reviewed without sound"
         )
-    return InterviewAudio(interview_id, tuple(parts), samplerate, channels)
+    return InterviewAudio(interview_id, tuple(parts), samplerate, channels, key=study.data_key)
 
 
 def load_interview_audio(

@@ -4,6 +4,9 @@ A recording's row is written (status "recording", with our process ID) before th
 so the next start of fieldkit finds a recording that a crash or kill -9 interrupted, repairs the
 file and registers it as an interrupted interview. Files are never overwritten.
 
+An encrypted study's recordings — captured or imported — are encrypted streams (.fka) from their
+first byte: no plain audio is ever written into the study, not even for a moment.
+
 Only one recording per participant runs at a time (the check and the row are one transaction),
 and a recording watches the participant's consent in the database: withdrawn consent stops it
 within a second, whichever process or face recorded the withdrawal.
@@ -26,6 +29,12 @@ import numpy as np
 
 from fieldkit.audio.capture import CaptureSettings, LevelReading, Recorder, RecordingResult
 from fieldkit.audio.devices import InputDevice
+from fieldkit.audio.recording_files import (
+    RecoveredFile,
+    holds_no_audio,
+    recording_format,
+    recover_recording_file,
+)
 from fieldkit.core.guard import GuardEvent, GuardTracker
 from fieldkit.core.models import ConsentStatus, InterviewStatus, Participant
 from fieldkit.core.participants import require_consent
@@ -131,13 +140,15 @@ def input_devices() -> list[InputDevice]:
 
 
 def new_recording_path(study: Study, participant_id: str, wave: str) -> Path:
+    """A new file name in the audio folder: .wav, or .fka in an encrypted study."""
+    suffix = recording_format(study.data_key).suffix
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = f"{participant_id}_{wave}_{stamp}"
-    candidate = study.paths.audio / f"{base}.wav"
+    candidate = study.paths.audio / f"{base}{suffix}"
     number = 1
     while candidate.exists():
         number += 1
-        candidate = study.paths.audio / f"{base}-{number}.wav"
+        candidate = study.paths.audio / f"{base}-{number}{suffix}"
     return study.paths.inside(candidate)  # the names in it were checked; this makes sure
 
 
@@ -176,7 +187,12 @@ class RecordingSession:
         self.recorder_kind = recorder_kind
         self.path = new_recording_path(study, interview.participant_id, interview.wave)
         self.recorder = Recorder(
-            self.path, settings, on_level=on_level, on_audio=on_audio, on_stop=on_stop
+            self.path,
+            settings,
+            on_level=on_level,
+            on_audio=on_audio,
+            on_stop=on_stop,
+            file_format=recording_format(study.data_key),
         )
         self.recording_id: int | None = None
         self.result: RecordingResult | None = None
@@ -300,7 +316,7 @@ class RecordingSession:
                 "recording failed to start", self.interview.participant_id, self.interview.id
             )
         with contextlib.suppress(OSError):
-            if self.path.exists() and self.path.stat().st_size <= 44:
+            if self.path.exists() and holds_no_audio(self.path):
                 self.path.unlink()
 
     def pause(self) -> None:
@@ -502,6 +518,8 @@ class RecoveredRecording:
     path: str
     duration_s: float
     repaired: bool
+    # One line when the file was altered or cannot be read (the audio before the damage is kept).
+    problem: str = ""
 
 
 def interrupted_recordings(study: Study) -> list[RecordingRow]:
@@ -515,24 +533,21 @@ def _epoch(iso: str | None) -> float | None:
 
 
 def recover_interrupted(study: Study) -> list[RecoveredRecording]:
-    """Repair and register every recording a crash cut off. Safe to run at any time."""
-    from fieldkit.audio.writer import repair_recording  # soundfile loads only when needed
+    """Repair and register every recording a crash cut off. Safe to run at any time.
 
+    What is kept is registered: a WAV up to its last whole frame; an encrypted recording up to
+    its last complete chunk, or up to the first chunk that fails authentication (tampering is
+    reported in `problem`, never raised)."""
     recovered = []
     for row in interrupted_recordings(study):
-        interview = Interviews(study.db).get(row.interview_id)
-        path = study.paths.absolute(row.path)
-        try:
-            result = repair_recording(path)
-            duration, repaired, reason = result.duration_s, result.repaired, "interrupted"
-        except (AudioError, OSError):
-            duration, repaired, reason = 0.0, False, "interrupted before any audio was written"
+        found = recover_recording_file(study.paths.absolute(row.path), study.data_key)
+        duration = found.duration_s
         with study.transaction():
             Recordings(study.db).update(
                 row.id,
                 status="interrupted",
                 duration_s=round(duration, 3),
-                stop_reason=reason,
+                stop_reason=_recovery_reason(found),
                 ended_at=now_iso(),
                 pid=None,
             )
@@ -553,14 +568,28 @@ def recover_interrupted(study: Study) -> list[RecoveredRecording]:
                 interview.id,
                 file=Path(row.path).name,
                 duration_s=round(duration, 2),
-                repaired=repaired,
+                repaired=found.repaired,
+                outcome=found.outcome,
             )
         recovered.append(
             RecoveredRecording(
-                interview.participant_id, interview.wave, row.path, duration, repaired
+                interview.participant_id,
+                interview.wave,
+                row.path,
+                duration,
+                found.repaired,
+                found.problem,
             )
         )
     return recovered
+
+
+def _recovery_reason(found: RecoveredFile) -> str:
+    return {
+        "empty": "interrupted before any audio was written",
+        "tampered": "interrupted; part of the file fails authentication",
+        "unreadable": "interrupted; the file cannot be read",
+    }.get(found.outcome, "interrupted")
 
 
 # -- import ----------------------------------------------------------------------------------
@@ -602,7 +631,10 @@ def import_recording(
             f"{source.name} has {info.channels} channels", "export it as mono or stereo first"
         )
     mapping = parse_channel_map(channel_map, info.channels, study.config.recording.channel_map)
-    copied, info = import_audio_file(source, study.paths.audio, f"{participant.id}_{wave}")
+    # In an encrypted study the audio is encrypted as it is copied in (never a plain copy).
+    copied, info = import_audio_file(
+        source, study.paths.audio, f"{participant.id}_{wave}", key=study.data_key
+    )
     try:
         with study.transaction():  # checked again under the write lock
             require_consent(get_participant(study, participant.id))

@@ -291,6 +291,7 @@ def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) ->
                 options=options,
                 on_progress=lambda f, length=length: progress(f, length),
                 cancel=cancel,
+                key=study.data_key,  # an encrypted study's recordings are decrypted in memory
             )
             segments += [_shifted(s, rec.offset_s) for s in result.segments]
             channels = max(channels, result.channels)

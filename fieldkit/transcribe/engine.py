@@ -38,6 +38,8 @@ from fieldkit.transcribe.models import (
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
+    from fieldkit.crypto.keys import DataKey
+
 SAMPLERATE = 16000  # Whisper's input rate
 HOP_S = speakers.DEFAULT_HOP_S
 OVERLAP_PAD_S = 0.5  # context around a crosstalk region when transcribing the channels alone
@@ -138,64 +140,45 @@ def _first_line(error: BaseException) -> str:
 # --- audio -----------------------------------------------------------------------------------
 
 
-def channel_count(path: Path) -> int:
-    """Channels of an audio file, through PyAV (reads any format faster-whisper reads)."""
-    import av
+def channel_count(path: Path, key: DataKey | None = None) -> int:
+    """Channels of a recording (an encrypted one with its study's `key`)."""
+    from fieldkit.audio.reader import inspect_audio
 
+    if not Path(path).exists():
+        raise AudioError(f"Recording {path} does not exist", "Check the path")
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise AudioError(f"{path} has no audio stream", "Choose an audio recording")
-            return int(container.streams.audio[0].codec_context.channels)
-    except AudioError:
-        raise
-    except FileNotFoundError:
-        raise AudioError(f"Recording {path} does not exist", "Check the path") from None
-    except Exception as error:  # PyAV raises its own error family for unreadable files
+        return inspect_audio(Path(path), key=key).channels
+    except AudioError as error:
         raise AudioError(
-            f"Recording {path} cannot be read ({_first_line(error)})",
+            f"Recording {path} cannot be read ({_reason(error)})",
             "The file may be damaged or not audio",
         ) from None
 
 
-def load_audio(path: Path) -> _Audio:
-    """Decode to 16 kHz float32: every channel (mono or two) and their mixdown."""
-    channels = channel_count(path)
+def load_audio(path: Path, key: DataKey | None = None) -> _Audio:
+    """Decode to 16 kHz float32: every channel (mono or two) and their mixdown. Read through
+    audio.reader, so an encrypted recording is decrypted with `key`, in memory only."""
+    from fieldkit.audio.reader import read_audio
+
+    channels = channel_count(path, key)
     if channels not in (1, 2):
         raise AudioError(
             f"Recording {path} has {channels} channels", "fieldkit transcribes mono or two-channel"
         )
-    decoded = _decode_with_soundfile(path) or _decode_with_pyav(path, channels)
+    try:
+        data, _ = read_audio(Path(path), samplerate=SAMPLERATE, key=key)
+    except AudioError as error:
+        raise AudioError(
+            f"Recording {path} cannot be decoded ({_reason(error)})",
+            "The file may be damaged or not audio",
+        ) from None
+    decoded = tuple(np.ascontiguousarray(data[:, channel]) for channel in range(data.shape[1]))
     mix = decoded[0] if len(decoded) == 1 else (decoded[0] + decoded[1]) * np.float32(0.5)
     return _Audio(channels=decoded, mix=mix)
 
 
-def _decode_with_soundfile(path: Path) -> tuple[np.ndarray, ...] | None:
-    """Fast path for 16 kHz WAV/FLAC (what fieldkit records); None when a resample is needed."""
-    import soundfile as sf
-
-    try:
-        if sf.info(str(path)).samplerate != SAMPLERATE:
-            return None
-        data, _ = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError):
-        return None
-    return tuple(np.ascontiguousarray(data[:, channel]) for channel in range(data.shape[1]))
-
-
-def _decode_with_pyav(path: Path, channels: int) -> tuple[np.ndarray, ...]:
-    from faster_whisper import decode_audio
-
-    try:
-        if channels == 2:
-            left, right = decode_audio(str(path), sampling_rate=SAMPLERATE, split_stereo=True)
-            return (left, right)
-        return (decode_audio(str(path), sampling_rate=SAMPLERATE),)
-    except Exception as error:
-        raise AudioError(
-            f"Recording {path} cannot be decoded ({_first_line(error)})",
-            "The file may be damaged or not audio",
-        ) from None
+def _reason(error: AudioError) -> str:
+    return error.message.split(": ", 1)[-1]
 
 
 # --- whisper calls ---------------------------------------------------------------------------
@@ -339,8 +322,10 @@ def transcribe_recording(
     options: EngineOptions = EngineOptions(),
     on_progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
+    key: DataKey | None = None,
 ) -> TranscriptResult:
-    """Transcribe a mono or two-channel recording with word timestamps and speakers.
+    """Transcribe a mono or two-channel recording with word timestamps and speakers (an
+    encrypted recording is decrypted with its study's `key`, in memory).
 
     `channel_map` names the speaker of each channel, e.g. ("interviewer", "participant"); without
     it (or for mono) every segment's speaker is "unknown". Progress is reported as 0..1 from the
@@ -350,7 +335,7 @@ def transcribe_recording(
     model_dir = Path(model_dir)
     speaker_map = _checked_channel_map(channel_map)
     model = cached_model(model_dir, options)
-    audio = load_audio(Path(path))
+    audio = load_audio(Path(path), key)
     channels = len(audio.channels)
     report = on_progress or (lambda fraction: None)
     energy = _channel_energy(audio) if speaker_map is not None and channels == 2 else None

@@ -93,6 +93,8 @@ class FieldkitApp(App[None]):
                 severity="warning",
                 timeout=20,
             )
+            if item.problem:  # an encrypted recording altered after it was written
+                self.notify(item.problem, severity="error", timeout=30)
 
     def ensure_transcriber(self, just_queued: bool = False) -> None:
         """Start the transcription worker when jobs wait and ours is not running. Cheap enough to

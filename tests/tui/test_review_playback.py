@@ -288,9 +288,9 @@ async def test_playback_reads_the_audio_through_the_playback_service(
     reads: list[tuple[float, float]] = []
     original = playback_service._read_recording
 
-    def counting(path: Path, start: float, end: float, samplerate: int) -> object:
+    def counting(path: Path, start: float, end: float, samplerate: int, **key: object) -> object:
         reads.append((start, end))
-        return original(path, start, end, samplerate)
+        return original(path, start, end, samplerate, **key)  # type: ignore[arg-type]
 
     monkeypatch.setattr(playback_service, "_read_recording", counting)
     app = FieldkitApp(review_study)
