@@ -128,8 +128,15 @@ def announce_tightened(study: Study) -> None:
 
 
 def note_outside_study(study: Study, path: Path, folder: bool = False) -> None:
-    """A file (or folder of files) written outside the study is private, but not the study's."""
+    """A file (or folder of files) written outside the study is private, but not the study's;
+    inside an encrypted study it is still plain (exports and copies are plain by nature)."""
     note = private.outside_study_note(path, study.paths, folder=folder)
+    if note is None and study.encrypted:
+        what = "its files are" if folder else "it is"
+        note = (
+            f"{path} is in the encrypted study's folder, but {what} not encrypted: exports "
+            "and participant copies are plain files by nature"
+        )
     if note:
         click.echo(f"note: {note}", err=True)
 

@@ -1,8 +1,7 @@
 """Child processes of an encrypted study: the transcription worker gets the data key over its
 stdin pipe — never in argv or its environment — and the live guard's engine gets no key and no
-passphrase at all. A real transcription job runs on an encrypted study.
-
-(The recordings themselves are still plain WAV files here: encrypting audio is separate work.)
+passphrase at all. A real transcription job runs on an encrypted study (its recording encrypted,
+decrypted by the worker in memory with the key it was handed).
 """
 
 from __future__ import annotations
@@ -76,7 +75,7 @@ def test_a_real_transcription_job_runs_on_an_encrypted_study(root: Path, cli: Cl
     log = (root / "logs" / WORKER_LOG).read_text()
     assert "done" in log
     assert key_hex and key_hex not in log and PASSPHRASE not in log
-    # The transcript is in the encrypted database only (the audio is still a plain WAV).
+    # The transcript is in the encrypted database only (and the audio in an encrypted stream).
     for word in ("painted", "Tuesday"):
         assert files_containing(root, word.encode()) == []
     assert files_containing(root, SQLITE_HEADER) == []
