@@ -16,6 +16,7 @@ from fieldkit.core.diff import TYPED_PROBABILITY, diff_text, edit_turn, summariz
 from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Segment, Speaker, Word
 from fieldkit.core.turns import speaker_label
+from fieldkit.core.wording import counted
 from fieldkit.core.workflow import EDITABLE_STATES, TranscriptState
 from fieldkit.errors import FieldkitError, WorkflowError
 from fieldkit.services.approval import approval_state, reopen_for_review
@@ -240,7 +241,7 @@ class KeptDraft:
 
     def describe(self) -> str:
         when = self.saved_at.replace("T", " ")[:16]
-        return f"{self.changes} unsaved change(s) from {when}"
+        return f"{counted(self.changes, 'unsaved change')} from {when}"
 
 
 def keep_draft(study: Study, draft: ReviewDraft) -> None:
@@ -298,7 +299,7 @@ def discard_draft(study: Study, interview: InterviewRow) -> None:
 def _summary(changes: Sequence[str], shown: int = 8) -> str:
     head = "; ".join(changes[:shown])
     more = len(changes) - shown
-    return f"{len(changes)} change(s): {head}" + (f"; and {more} more" if more > 0 else "")
+    return f"{counted(len(changes), 'change')}: {head}" + (f"; and {more} more" if more > 0 else "")
 
 
 # -- what the review screen shows besides the text --------------------------------------------
