@@ -114,6 +114,8 @@ def record_command(
     input_file: Path | None,
 ) -> None:
     """Record an interview with PID until --seconds, the end of --input, or Ctrl-C."""
+    if input_file is None and device is None:  # the study's own virtual microphone, if any
+        input_file = study.config.recording.input_file(study.root)
     settings = capture_settings(
         study,
         channels=channels,

@@ -9,15 +9,17 @@ demo interview and its machine transcript, made once with the bundled model
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from fieldkit.config import write_config
 from fieldkit.core.models import Segment, Speaker, Word
 from fieldkit.core.workflow import TranscriptState
 from fieldkit.paths import demo_root, shipped_demo_audio
-from fieldkit.private import private_mkdir, write_private_text
+from fieldkit.private import copy_private, private_mkdir, write_private_text
 from fieldkit.services.participants import add_participant, give_consent
 from fieldkit.services.study import (
     PassphraseSource,
@@ -57,6 +59,9 @@ DEMO_TRANSCRIPTS: list[DemoTranscript] = [
 ]
 DEMO_TRANSCRIPT_FILE = "demo-interview.transcript.json"
 DEMO_TITLE = "CCU staff study (demo)"
+# The demo interview, copied into the study and named in study.toml as its [recording] input, so
+# that the study records from it whenever it is opened (there may be no microphone).
+DEMO_INPUT = "demo-interview.flac"
 # The interviewer's questions in the demo interview: (time, topic, question) in the schedule.
 DEMO_QUESTIONS = [
     (0.8, "before-and-here", "past-work"),
@@ -109,6 +114,7 @@ def build_encrypted_demo_study(
 
 
 def fill_demo_study(study: Study, transcripts: bool) -> None:
+    record_from_demo_interview(study)
     today = dt.date.today()
     for site, role, consent_days_ago in DEMO_PARTICIPANTS:
         participant = add_participant(study, site, role)
@@ -120,6 +126,14 @@ def fill_demo_study(study: Study, transcripts: bool) -> None:
 
         add_demo_transcripts(study, today)
         add_demo_identifiers(study)  # the made-up manager and suburb the demo participant names
+
+
+def record_from_demo_interview(study: Study) -> None:
+    """Give the study its own copy of the demo interview as its virtual microphone."""
+    copy_private(demo_interview_audio(), study.root / DEMO_INPUT)
+    recording = dataclasses.replace(study.config.recording, input=DEMO_INPUT)
+    study.config = dataclasses.replace(study.config, recording=recording)
+    write_config(study.paths.config, study.config)
 
 
 def demo_interview_audio() -> Path:

@@ -54,8 +54,9 @@ class FieldkitApp(App[None]):
     def __init__(self, study: Study, input_file: Path | None = None) -> None:
         super().__init__()
         self.study = study
-        # Recording plays this file as a virtual microphone when it is given (fieldkit --input).
-        self.input_file = input_file
+        # Recording plays this file as a virtual microphone: fieldkit --input, else the study's
+        # own (`input` in study.toml's [recording], as in the demo), else none: a microphone.
+        self.input_file = input_file or study.config.recording.input_file(study.root)
         self.title = study.config.title
         self.sub_title = "fieldkit"
         # The transcription worker process this app started last (it outlives the app: the

@@ -509,7 +509,7 @@ def test_init_writes_the_approval_policy(tmp_path: Path, cli: CliRun) -> None:
     [
         ('withdrawn_data = "shred"', 'approval.withdrawn_data must be "keep" or "delete"'),
         ("response_days = 0", "approval.response_days must be between"),
-        ('cover_note = "Dear {name}"', "unknown field(s) name"),
+        ('cover_note = "Dear {name}"', "unknown field name"),
         ('no_response_counts_as_approval = "yes"', "must be true or false"),
     ],
 )
