@@ -30,7 +30,7 @@ def study_toml(tmp_path: Path, **recording: Any) -> Path:
     return path
 
 
-# -- the setting -----------------------------------------------------------------------------------
+# -- the setting -----------------------------------------------------------------------------
 
 
 def test_input_is_a_file_relative_to_the_study_folder_or_absolute(tmp_path: Path) -> None:
@@ -67,7 +67,7 @@ def test_a_misspelt_input_key_is_refused(tmp_path: Path) -> None:
         load_config(study_toml(tmp_path, inputt="demo.flac"))
 
 
-# -- the demo study ----------------------------------------------------------------------------------
+# -- the demo study --------------------------------------------------------------------------
 
 
 def test_the_demo_study_names_its_own_copy_of_the_demo_interview(tmp_path: Path) -> None:

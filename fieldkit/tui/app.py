@@ -46,7 +46,7 @@ class FieldkitApp(App[None]):
             "q",
             "quit",
             "Quit",
-            tooltip="Quit fieldkit (a recording is stopped and kept; the interview stays open)",
+            tooltip="Quit fieldkit (a recording is stopped and kept first)",
         ),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="This list of keys"),
     ]
