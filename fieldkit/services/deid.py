@@ -31,7 +31,7 @@ from fieldkit.core.deid import (
 )
 from fieldkit.core.models import Segment
 from fieldkit.core.wording import counted
-from fieldkit.core.workflow import TranscriptState, is_ready_for_analysis
+from fieldkit.core.workflow import TranscriptState, is_ready_for_analysis, situation
 from fieldkit.errors import FieldkitError, WorkflowError
 from fieldkit.services.revisions import save_revision
 from fieldkit.services.study import Study, now_iso
@@ -124,7 +124,7 @@ def not_ready(study: Study, interview: InterviewRow) -> WorkflowError | None:
             f"fieldkit transcribe {pid}",
         )
     state = approval_state_of(study, interview.id)
-    what, hint = _NOT_YET.get(state, (f"is {state.value}", "only approved ones are de-identified"))
+    what, hint = _NOT_YET.get(state, (situation(state), "only approved ones are de-identified"))
     return WorkflowError(f"{pid}'s transcript ({interview.wave}) {what}", hint)
 
 

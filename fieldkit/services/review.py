@@ -17,7 +17,7 @@ from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Segment, Speaker, Word
 from fieldkit.core.turns import speaker_label
 from fieldkit.core.wording import counted
-from fieldkit.core.workflow import EDITABLE_STATES, TranscriptState
+from fieldkit.core.workflow import EDITABLE_STATES, TranscriptState, situation
 from fieldkit.errors import FieldkitError, WorkflowError
 from fieldkit.services.approval import approval_state, reopen_for_review
 from fieldkit.services.revisions import latest_revision, save_revision
@@ -52,7 +52,7 @@ class ReviewDraft:
     def _check(self, index: int) -> Segment:
         if not self.editable:
             raise WorkflowError(
-                f"the transcript is {self.state.value}: it can no longer be edited",
+                f"the transcript {situation(self.state)}: it can no longer be edited",
                 "reviewers edit before the participant's copy is sent",
             )
         if not 0 <= index < len(self.segments):
@@ -200,7 +200,8 @@ def save_review(study: Study, draft: ReviewDraft, author: str | None = None) -> 
         state = approval_state(study, draft.interview.id)
         if state not in EDITABLE_STATES:
             raise WorkflowError(
-                f"the transcript is {state.value}: it can no longer be edited", "nothing was saved"
+                f"the transcript {situation(state)}: it can no longer be edited",
+                "nothing was saved",
             )
         latest = latest_revision(study, draft.interview)
         if latest.revision != draft.base_revision:

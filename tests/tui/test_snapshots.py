@@ -1,4 +1,5 @@
-"""Snapshot tests: every screen of the app on the demo study, at 80×24 and 120×40.
+"""Snapshot tests: every screen and dialog of the app on the demo study (navigate.py has the keys
+that reach each one; the passphrase screen is the encrypted demo's), at 80×24 and 120×40.
 
 A snapshot is the SVG Textual renders of the screen (no terminal, no fonts, no network), stored in
 tests/tui/__snapshots__/test_snapshots/. A change to a screen's layout or wording fails here and
@@ -9,7 +10,8 @@ shows in review as a changed SVG. After changing a screen on purpose, look at th
 
 To be the same on every machine and every day, the tests freeze what changes by itself: the date
 (the demo's consent dates and "days waiting" count back from today), the time zone, the disk's free
-space and the interview clock. Textual's rendering changes between its releases, so the snapshots
+space and the interview clock; a dialog showing a path in the study shows it under a fixed folder
+(navigate.SHOWN_STUDY). Textual's rendering changes between its releases, so the snapshots
 record the Textual version they were made with (the [test] extra installs that one); with another
 version they skip saying so (and fail under FIELDKIT_REQUIRE_ALL, as in CI).
 """

@@ -458,7 +458,8 @@ class ApprovalQueueScreen(FieldkitScreen):
             return decide(self.study, status.participant, word, status.wave)
 
         def then(outcome: DecisionOutcome) -> None:
-            self.notify(f"{status.participant} ({status.wave}): {outcome.state.value}.")
+            decided = f"{status.participant} ({status.wave}): {outcome.state.value}"
+            self.notify(f"Decision recorded for {decided}.")
             if outcome.deletion is not None:
                 lines = deletion_lines(outcome.deletion, self.study.paths.relative)
                 self.app.push_screen(Notice("Deleted", lines))

@@ -108,11 +108,10 @@ class ReturnedCopyScreen(FieldkitScreen):
                 return
         if revision is None:
             return
-        changed = self.returned.summary.changed
+        how = "as" if self.returned.summary.changed else "with no changes, as"
         self.notify(
-            f"Stored the copy {interview.participant_id} returned ({interview.wave})"
-            + (f" as revision {revision}." if changed else f", unchanged (revision {revision}).")
-            + " Next: record the decision (d)."
+            f"Stored the copy {interview.participant_id} returned ({interview.wave}) {how} "
+            f"revision {revision}. Next: record the decision (d)."
         )
         self.dismiss()
 
