@@ -35,6 +35,18 @@ class RecordingSettings:
         path = Path(self.input).expanduser()
         return path if path.is_absolute() else study_root / path
 
+    def checked_input_file(self, study_root: Path) -> Path | None:
+        """`input_file`, refused in one line when the file is not there (checked when a
+        recording starts, not when the study opens: a study is reviewed without it)."""
+        path = self.input_file(study_root)
+        if path is not None and not path.is_file():
+            raise StudyConfigError(
+                f"study.toml's [recording] input names {path}, which is not there",
+                "restore the file, or take the input line out of study.toml to record from "
+                "the microphone",
+            )
+        return path
+
 
 @dataclass(frozen=True)
 class TranscriptionSettings:

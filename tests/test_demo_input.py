@@ -1,6 +1,7 @@
 """A study can record from an audio file instead of a microphone (`input` in study.toml's
-[recording]); the demo study does, so re-opening it later (`fieldkit --study DIR`, or
-`fieldkit record` in it) still records from the demo's virtual microphone."""
+[recording]); the demo study names the shipped demo interview, so re-opening it later
+(`fieldkit --study DIR`, or `fieldkit record` in it) still records from the demo's virtual
+microphone. A file gone since is one clear line naming study.toml, when recording starts."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ import tomli_w
 
 from fieldkit.config import config_to_toml, default_config, load_config
 from fieldkit.errors import StudyConfigError
-from fieldkit.services.demo import DEMO_INPUT, build_demo_study, demo_interview_audio
+from fieldkit.services.demo import build_demo_study, demo_interview_audio
 from fieldkit.services.study import find_study
 from fieldkit.store.repo import Interviews, Recordings
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.interview import InterviewScreen
 from tests.conftest import CliRun
-from tests.tui.conftest import shown, wait_for_screen
+from tests.tui.conftest import shown, wait_for_notification, wait_for_screen
+
+DEMO_INPUT = "demo-interview.flac"
 
 
 def study_toml(tmp_path: Path, **recording: Any) -> Path:
@@ -70,14 +73,12 @@ def test_a_misspelt_input_key_is_refused(tmp_path: Path) -> None:
 # -- the demo study --------------------------------------------------------------------------
 
 
-def test_the_demo_study_names_its_own_copy_of_the_demo_interview(tmp_path: Path) -> None:
+def test_the_demo_study_names_the_shipped_demo_interview(tmp_path: Path) -> None:
     study = build_demo_study(tmp_path / "demo")
     study.close()
     again = find_study(tmp_path / "demo")  # as `fieldkit --study DIR` opens it, another day
-    copy = again.config.recording.input_file(again.root)
-    assert copy == again.root / DEMO_INPUT
-    assert copy.read_bytes() == demo_interview_audio().read_bytes()
-    assert copy.stat().st_mode & 0o777 == 0o600
+    assert again.config.recording.input_file(again.root) == demo_interview_audio().resolve()
+    assert not list(again.root.glob("*.flac"))  # named, not copied: the study stays small
     again.close()
 
 
@@ -85,7 +86,7 @@ async def test_reopening_the_demo_study_records_from_the_demo_interview(tmp_path
     build_demo_study(tmp_path / "demo").close()
     study = find_study(tmp_path / "demo")
     app = FieldkitApp(study)  # no --input: the study says where to record from
-    assert app.input_file == study.root / DEMO_INPUT
+    assert app.input_file == demo_interview_audio().resolve()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("enter")
@@ -105,4 +106,44 @@ def test_fieldkit_record_in_the_demo_study_records_the_demo_interview(
     [interview] = Interviews(study.db).for_participant("INTSTA001-PEER")
     [recording] = Recordings(study.db).for_interview(interview.id)
     assert (recording.source, Path(recording.device or "").name) == ("virtual", DEMO_INPUT)
+    study.close()
+
+
+def moved_input(root: Path) -> Path:
+    """The study's input file is gone (fieldkit reinstalled elsewhere, say)."""
+    config = root / "study.toml"
+    gone = root / "gone" / DEMO_INPUT
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace(str(demo_interview_audio().resolve()), str(gone)), encoding="utf-8"
+    )
+    return gone
+
+
+def test_fieldkit_record_says_the_input_named_in_study_toml_is_gone(
+    tmp_path: Path, cli: CliRun
+) -> None:
+    root = tmp_path / "demo"
+    build_demo_study(root).close()
+    gone = moved_input(root)
+    result = cli("--study", root, "record", "INTSTA001-PEER", "--seconds", "1")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: study.toml's [recording] input names {gone}, which is not there."
+    )
+    assert "take the input line out of study.toml" in result.stderr
+
+
+async def test_the_app_says_the_input_named_in_study_toml_is_gone(tmp_path: Path) -> None:
+    build_demo_study(tmp_path / "demo").close()
+    moved_input(tmp_path / "demo")
+    study = find_study(tmp_path / "demo")
+    app = FieldkitApp(study)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        screen = await wait_for_screen(pilot, InterviewScreen)
+        await pilot.press("space")
+        await wait_for_notification(pilot, "input names", "error")
+        assert not screen.recording
     study.close()

@@ -115,7 +115,7 @@ def record_command(
 ) -> None:
     """Record an interview with PID until --seconds, the end of --input, or Ctrl-C."""
     if input_file is None and device is None:  # the study's own virtual microphone, if any
-        input_file = study.config.recording.input_file(study.root)
+        input_file = study.config.recording.checked_input_file(study.root)
     settings = capture_settings(
         study,
         channels=channels,

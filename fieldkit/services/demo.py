@@ -19,7 +19,7 @@ from fieldkit.config import write_config
 from fieldkit.core.models import Segment, Speaker, Word
 from fieldkit.core.workflow import TranscriptState
 from fieldkit.paths import demo_root, shipped_demo_audio
-from fieldkit.private import copy_private, private_mkdir, write_private_text
+from fieldkit.private import private_mkdir, write_private_text
 from fieldkit.services.participants import add_participant, give_consent
 from fieldkit.services.study import (
     PassphraseSource,
@@ -59,9 +59,7 @@ DEMO_TRANSCRIPTS: list[DemoTranscript] = [
 ]
 DEMO_TRANSCRIPT_FILE = "demo-interview.transcript.json"
 DEMO_TITLE = "CCU staff study (demo)"
-# The demo interview, copied into the study and named in study.toml as its [recording] input, so
-# that the study records from it whenever it is opened (there may be no microphone).
-DEMO_INPUT = "demo-interview.flac"
+
 # The interviewer's questions in the demo interview: (time, topic, question) in the schedule.
 DEMO_QUESTIONS = [
     (0.8, "before-and-here", "past-work"),
@@ -129,9 +127,11 @@ def fill_demo_study(study: Study, transcripts: bool) -> None:
 
 
 def record_from_demo_interview(study: Study) -> None:
-    """Give the study its own copy of the demo interview as its virtual microphone."""
-    copy_private(demo_interview_audio(), study.root / DEMO_INPUT)
-    recording = dataclasses.replace(study.config.recording, input=DEMO_INPUT)
+    """Name the shipped demo interview in study.toml as the study's virtual microphone, so that
+    the study records from it whenever it is opened (there may be no microphone). Named where
+    fieldkit is installed, not copied: a demo study stays small."""
+    path = demo_interview_audio().resolve()
+    recording = dataclasses.replace(study.config.recording, input=str(path))
     study.config = dataclasses.replace(study.config, recording=recording)
     write_config(study.paths.config, study.config)
 

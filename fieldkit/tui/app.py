@@ -57,6 +57,7 @@ class FieldkitApp(App[None]):
         # Recording plays this file as a virtual microphone: fieldkit --input, else the study's
         # own (`input` in study.toml's [recording], as in the demo), else none: a microphone.
         self.input_file = input_file or study.config.recording.input_file(study.root)
+        self.input_from_study = input_file is None and self.input_file is not None
         self.title = study.config.title
         self.sub_title = "fieldkit"
         # The transcription worker process this app started last (it outlives the app: the

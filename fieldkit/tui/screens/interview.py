@@ -255,6 +255,8 @@ class InterviewScreen(FieldkitScreen):
             try:
                 if previous is not None:
                     previous.stop()  # registered first: the new recording starts where it ended
+                if self.fieldkit_app.input_from_study:  # gone since? say where it is named
+                    self.study.config.recording.checked_input_file(self.study.root)
                 link.start(self.study, self.session.interview, self.fieldkit_app.input_file)
             except FieldkitError as error:
                 self.post_message(WorkerFailed(as_sentence(error.one_line())))
