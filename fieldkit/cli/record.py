@@ -100,7 +100,8 @@ class LiveFeed:
     "--input",
     "input_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Record from this audio file as a virtual microphone, in real time.",
+    help="Record from this audio file as a virtual microphone, in real time (default: the "
+    "study's [recording] input, if study.toml names one).",
 )
 @with_study
 def record_command(
