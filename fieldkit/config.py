@@ -24,6 +24,28 @@ class RecordingSettings:
     channels: int = 2
     channel_map: tuple[str, ...] = ("interviewer", "participant")
     disk_margin_mb: int = 500
+    # An audio file recorded from instead of a microphone (a virtual microphone): the demo
+    # study's synthesized interview, or a rehearsal. "" (the default): the sound card.
+    input: str = ""
+
+    def input_file(self, study_root: Path) -> Path | None:
+        """`input` as a path (a relative one is in the study folder), or None: a microphone."""
+        if not self.input:
+            return None
+        path = Path(self.input).expanduser()
+        return path if path.is_absolute() else study_root / path
+
+    def checked_input_file(self, study_root: Path) -> Path | None:
+        """`input_file`, refused in one line when the file is not there (checked when a
+        recording starts, not when the study opens: a study is reviewed without it)."""
+        path = self.input_file(study_root)
+        if path is not None and not path.is_file():
+            raise StudyConfigError(
+                f"study.toml's [recording] input names {path}, which is not there",
+                "restore the file, or take the input line out of study.toml to record from "
+                "the microphone",
+            )
+        return path
 
 
 @dataclass(frozen=True)
@@ -143,6 +165,8 @@ def _recording_table(settings: RecordingSettings) -> dict[str, Any]:
     }
     if not settings.channel_map:  # one channel, speaker not named: the key is left out
         del table["channel_map"]
+    if settings.input:  # most studies record from a microphone: the key is left out
+        table["input"] = settings.input
     return table
 
 
@@ -181,7 +205,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "roles": (),  # role code -> label; the codes are checked against study.roles
     "guard": ("terms",),
-    "recording": ("samplerate", "channels", "channel_map", "disk_margin_mb"),
+    "recording": ("samplerate", "channels", "channel_map", "disk_margin_mb", "input"),
     "transcription": ("model", "models", "vocabulary", "live_guard", "while_recording"),
     "approval": ("response_days", "no_response_counts_as_approval", "withdrawn_data", "cover_note"),
 }
@@ -268,11 +292,18 @@ def _recording(reader: _Reader) -> RecordingSettings:
         channels=channels,
         channel_map=channel_map,
         disk_margin_mb=reader.integer(table, "recording.disk_margin_mb", 500),
+        input=reader.string(table, "recording.input", ""),
     )
     if settings.samplerate not in (16000, 44100, 48000):
         raise reader.problem("recording.samplerate", "must be 16000, 44100 or 48000")
     if settings.disk_margin_mb < 0:
         raise reader.problem("recording.disk_margin_mb", "must be 0 or more (megabytes)")
+    if "input" in table and not settings.input.strip():
+        raise reader.problem(
+            "recording.input", "must name an audio file (or be left out to use a microphone)"
+        )
+    if "\0" in settings.input:
+        raise reader.problem("recording.input", "must be a file's path")
     return settings
 
 
@@ -338,7 +369,8 @@ def _approval(reader: _Reader) -> ApprovalSettings:
     if unknown:
         raise reader.problem(
             "approval.cover_note",
-            f"uses unknown field(s) {', '.join(sorted(unknown))}: "
+            f"uses unknown {'field' if len(unknown) == 1 else 'fields'} "
+            f"{', '.join(sorted(unknown))}: "
             "only {participant}, {wave}, {deadline} and {study}",
         )
     sample = dict.fromkeys(COVER_NOTE_FIELDS, "x")

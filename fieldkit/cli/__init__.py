@@ -64,7 +64,8 @@ def _fail(error: FieldkitError) -> NoReturn:
     "--input",
     "input_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="App only: record from this audio file as a virtual microphone.",
+    help="App only: record from this audio file as a virtual microphone (instead of the "
+    "study's own [recording] input, if study.toml names one).",
 )
 @passphrase_file_option
 @click.version_option(__version__, prog_name="fieldkit")

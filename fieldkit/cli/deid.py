@@ -11,6 +11,7 @@ from fieldkit.cli.common import echo_json, note_outside_study, with_study
 from fieldkit.core.deid import LIST_CATEGORIES
 from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Speaker
+from fieldkit.core.wording import counted
 from fieldkit.errors import FieldkitError
 from fieldkit.services.deid import (
     Decision,
@@ -126,7 +127,7 @@ def deidentify_command(
     if save_path is not None:
         count = save_decisions(review, save_path)
         click.echo(
-            f"wrote {count} suggestion(s) for {_name(review)} to {save_path}: set each "
+            f"wrote {counted(count, 'suggestion')} for {_name(review)} to {save_path}: set each "
             f'"decision" to replace or keep, then run fieldkit deidentify {participant_id}'
             f" --decisions {save_path}"
         )
@@ -175,7 +176,8 @@ def _read_answers(review: DeidReview, items: list[SuggestionRow]) -> list[Decisi
     )
     if not lines:
         raise FieldkitError(
-            f"{len(items)} suggestion(s) for {_name(review)} need a yes or no, and there is "
+            f"{counted(len(items), 'suggestion')} for {_name(review)} "
+            f"{'needs' if len(items) == 1 else 'need'} a yes or no, and there is "
             "no terminal to ask on and no answer on standard input",
             "pipe in one y or n a line, pass --decisions FILE or --accept-all, or review them "
             "in the app (D); nothing was stored",
@@ -188,7 +190,8 @@ def _read_answers(review: DeidReview, items: list[SuggestionRow]) -> list[Decisi
         decisions.append(Decision(item.id, accept=ANSWERS[answer]))
     if len(lines) != len(items):
         raise FieldkitError(
-            f"{len(items)} suggestion(s) for {_name(review)} need an answer, and standard input "
+            f"{counted(len(items), 'suggestion')} for {_name(review)} "
+            f"{'needs' if len(items) == 1 else 'need'} an answer, and standard input "
             f"gave {len(lines)}",
             how,
         )

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from fieldkit.core.wording import counted
 from fieldkit.errors import FieldkitError
 from fieldkit.services.deletion import Deletion
 
@@ -32,9 +33,10 @@ def confirm_deletion(question: str, what: str, yes: bool) -> None:
 def echo_deletion(deletion: Deletion) -> None:
     counts = deletion.counts
     click.echo(
-        f"deleted: {counts.transcripts} transcript revision(s), {counts.words} words, "
-        f"{counts.recordings} recording(s), {counts.events} event(s) with text, "
-        f"{counts.jobs} job(s), {len(deletion.removed)} file(s)"
+        f"deleted: {counted(counts.transcripts, 'transcript revision')}, "
+        f"{counted(counts.words, 'word')}, {counted(counts.recordings, 'recording')}, "
+        f"{counted(counts.events, 'event')} with text, {counted(counts.jobs, 'job')}, "
+        f"{counted(len(deletion.removed), 'file')}"
     )
     for path in deletion.shared_exports:
         click.echo(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from fieldkit.cli.common import note_outside_study, with_study
+from fieldkit.core.wording import counted
 from fieldkit.errors import FieldkitError
 from fieldkit.services.export import FORMATS, SOFTWARE, check_format, check_timestamps, export
 from fieldkit.services.study import Study
@@ -66,7 +67,8 @@ def export_command(
         click.echo(note, err=True)
     kind = "IDENTIFIED" if identified else "de-identified"
     click.echo(
-        f"wrote {len(result.files)} file(s) with {len(result.transcripts)} {kind} transcript(s) "
+        f"wrote {counted(len(result.files), 'file')} with "
+        f"{counted(len(result.transcripts), f'{kind} transcript')} "
         f"to {out_dir} — opens in {SOFTWARE[fmt]}"
     )
     for path in result.files:

@@ -100,7 +100,8 @@ class LiveFeed:
     "--input",
     "input_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Record from this audio file as a virtual microphone, in real time.",
+    help="Record from this audio file as a virtual microphone, in real time (default: the "
+    "study's [recording] input, if study.toml names one).",
 )
 @with_study
 def record_command(
@@ -114,6 +115,8 @@ def record_command(
     input_file: Path | None,
 ) -> None:
     """Record an interview with PID until --seconds, the end of --input, or Ctrl-C."""
+    if input_file is None and device is None:  # the study's own virtual microphone, if any
+        input_file = study.config.recording.checked_input_file(study.root)
     settings = capture_settings(
         study,
         channels=channels,

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from fieldkit.core.schedule import check_schedule
+from fieldkit.core.wording import counted
 
 
 @click.group("schedule")
@@ -24,7 +25,7 @@ def schedule_check(files: tuple[Path, ...]) -> None:
         click.echo(str(problem))
     if problems:
         sys.exit(1)
-    click.echo(f"{len(files)} schedule(s) OK")
+    click.echo(f"{counted(len(files), 'schedule')} OK")
 
 
 COMMANDS = [schedule_group]

@@ -17,11 +17,7 @@ from fieldkit.cli.common import (
 )
 from fieldkit.crypto.passphrase import PASSPHRASE_ENV, get_passphrase
 from fieldkit.errors import FieldkitError
-from fieldkit.services.demo import (
-    build_demo_study,
-    build_encrypted_demo_study,
-    demo_interview_audio,
-)
+from fieldkit.services.demo import build_demo_study, build_encrypted_demo_study
 from fieldkit.services.study import PassphraseSource, Study, init_encrypted_study, init_study
 
 
@@ -136,8 +132,9 @@ def demo_command(
     """Make a throw-away demo study and open the app on it.
 
     Five participants wait to be interviewed; five more have transcripts at each point of review
-    and approval. In the app, recording plays the bundled demo interview through the virtual
-    microphone, so everything works on a machine with no microphone.
+    and approval. Recording plays the bundled demo interview through the virtual microphone
+    (study.toml names it, so this holds whenever the study is opened), so everything works on a
+    machine with no microphone.
     """
     study: Study
     if encrypt:
@@ -151,7 +148,7 @@ def demo_command(
         study = build_demo_study(directory, transcripts=not empty)
         click.echo(f"demo study: {study.root}")
     if not no_app:
-        run_app(study, input_file=demo_interview_audio())
+        run_app(study)  # it records from the demo interview: study.toml names it
 
 
 COMMANDS = [init_command, demo_command]

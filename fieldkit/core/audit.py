@@ -35,6 +35,7 @@ from fieldkit.core.guard import (
 )
 from fieldkit.core.models import GuardedTerm, Segment, Speaker
 from fieldkit.core.turns import build_turns
+from fieldkit.core.wording import counted
 
 AGREE_SECONDS = 15.0
 
@@ -233,7 +234,7 @@ def _with_live(audit: TermAudit, events: Sequence[GuardEvent], any_live: bool) -
     parts = [_compare_raise(audit, raise_event)]
     if live_breaches or audit.violations:
         parts.append(
-            f"live warned of {live_breaches} interviewer use(s) before the raise; "
+            f"live warned of {counted(live_breaches, 'interviewer use')} before the raise; "
             f"the transcript shows {len(audit.violations)}"
         )
     if live_followed != audit.follow_up_asked:
@@ -297,8 +298,9 @@ def _notes(audits: Sequence[TermAudit], speakers_known: bool) -> list[str]:
         unlabelled = sum(1 for u in audit.uses if u.speaker == Speaker.UNKNOWN)
         if unlabelled:
             notes.append(
-                f"{unlabelled} use(s) of '{audit.term}' have no speaker label; breaches are "
-                f"only claimed for interviewer uses before any participant or unlabelled use"
+                f"{counted(unlabelled, 'use')} of '{audit.term}' "
+                f"{'has' if unlabelled == 1 else 'have'} no speaker label; breaches are only "
+                "claimed for interviewer uses before any participant or unlabelled use"
             )
     return notes
 

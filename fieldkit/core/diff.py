@@ -12,6 +12,7 @@ from difflib import SequenceMatcher
 from enum import StrEnum
 
 from fieldkit.core.models import Segment, Word
+from fieldkit.core.wording import counted
 
 # A word a person typed: they are sure of it, so the review screen does not flag it.
 TYPED_PROBABILITY = 1.0
@@ -45,7 +46,7 @@ class DiffSummary:
     def describe(self) -> str:
         if not self.changed:
             return "no changes"
-        return f"{self.deleted} word(s) deleted, {self.inserted} word(s) added"
+        return f"{counted(self.deleted, 'word')} deleted, {counted(self.inserted, 'word')} added"
 
 
 def tokenize(text: str) -> list[str]:

@@ -124,6 +124,12 @@ _SITUATION: dict[TranscriptState, str] = {
     TranscriptState.NO_RESPONSE: "is closed with no response",
 }
 
+
+def situation(state: TranscriptState) -> str:
+    """Where a transcript is, in plain words: "still needs review", "is with the participant"."""
+    return _SITUATION[state]
+
+
 # A move to the state it is already in.
 _ALREADY: dict[TranscriptState, str] = {
     TranscriptState.NEEDS_REVIEW: "already needs review",

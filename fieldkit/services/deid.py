@@ -30,7 +30,8 @@ from fieldkit.core.deid import (
     suggest,
 )
 from fieldkit.core.models import Segment
-from fieldkit.core.workflow import TranscriptState, is_ready_for_analysis
+from fieldkit.core.wording import counted
+from fieldkit.core.workflow import TranscriptState, is_ready_for_analysis, situation
 from fieldkit.errors import FieldkitError, WorkflowError
 from fieldkit.services.revisions import save_revision
 from fieldkit.services.study import Study, now_iso
@@ -123,7 +124,7 @@ def not_ready(study: Study, interview: InterviewRow) -> WorkflowError | None:
             f"fieldkit transcribe {pid}",
         )
     state = approval_state_of(study, interview.id)
-    what, hint = _NOT_YET.get(state, (f"is {state.value}", "only approved ones are de-identified"))
+    what, hint = _NOT_YET.get(state, (situation(state), "only approved ones are de-identified"))
     return WorkflowError(f"{pid}'s transcript ({interview.wave}) {what}", hint)
 
 
@@ -334,8 +335,9 @@ def finish(study: Study, review: DeidReview, decisions: Sequence[Decision] = ())
         review = _record(study, reload_review(study, review), decisions)
         if review.pending:
             raise FieldkitError(
-                f"{len(review.pending)} suggestion(s) for {review.interview.participant_id} "
-                "are not decided yet",
+                f"{counted(len(review.pending), 'suggestion')} for "
+                f"{review.interview.participant_id} "
+                f"{'is' if len(review.pending) == 1 else 'are'} not decided yet",
                 "accept or reject each one (or use --accept-all)",
             )
         return _save_deidentified(study, review)
@@ -373,7 +375,9 @@ def _save_deidentified(study: Study, review: DeidReview) -> DeidResult:
         KeyEntry(placeholder, category, entity, tuple(forms))
         for placeholder, (category, entity, forms) in key_of(accepted).items()
     ]
-    summary = f"de-identified revision {review.source.revision}: {len(accepted)} replacement(s)"
+    summary = (
+        f"de-identified revision {review.source.revision}: {counted(len(accepted), 'replacement')}"
+    )
     row = save_revision(study, review.interview, segments, kind=DEIDENTIFIED, summary=summary)
     DeidKeys(study.db).merge(review.interview.id, entries, now_iso())
     study.audit(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fieldkit.core.guard import format_clock
+from fieldkit.core.wording import counted
 from fieldkit.errors import FieldkitError
 from fieldkit.export.deid_decisions import (
     KEEP,
@@ -129,7 +130,7 @@ def _check_matches(review: DeidReview, path: Path, entries: dict[EntryKey, Decis
         return
     parts = []
     if new:
-        parts.append(f"{len(new)} suggestion(s) not in the file: {_some(new)}")
+        parts.append(f"{counted(len(new), 'suggestion')} not in the file: {_some(new)}")
     if gone:
         parts.append(
             f"{len(gone)} entr{'y' if len(gone) == 1 else 'ies'} no longer suggested: {_some(gone)}"

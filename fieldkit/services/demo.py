@@ -9,11 +9,13 @@ demo interview and its machine transcript, made once with the bundled model
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from fieldkit.config import write_config
 from fieldkit.core.models import Segment, Speaker, Word
 from fieldkit.core.workflow import TranscriptState
 from fieldkit.paths import demo_root, shipped_demo_audio
@@ -57,6 +59,7 @@ DEMO_TRANSCRIPTS: list[DemoTranscript] = [
 ]
 DEMO_TRANSCRIPT_FILE = "demo-interview.transcript.json"
 DEMO_TITLE = "CCU staff study (demo)"
+
 # The interviewer's questions in the demo interview: (time, topic, question) in the schedule.
 DEMO_QUESTIONS = [
     (0.8, "before-and-here", "past-work"),
@@ -109,6 +112,7 @@ def build_encrypted_demo_study(
 
 
 def fill_demo_study(study: Study, transcripts: bool) -> None:
+    record_from_demo_interview(study)
     today = dt.date.today()
     for site, role, consent_days_ago in DEMO_PARTICIPANTS:
         participant = add_participant(study, site, role)
@@ -120,6 +124,16 @@ def fill_demo_study(study: Study, transcripts: bool) -> None:
 
         add_demo_transcripts(study, today)
         add_demo_identifiers(study)  # the made-up manager and suburb the demo participant names
+
+
+def record_from_demo_interview(study: Study) -> None:
+    """Name the shipped demo interview in study.toml as the study's virtual microphone, so that
+    the study records from it whenever it is opened (there may be no microphone). Named where
+    fieldkit is installed, not copied: a demo study stays small."""
+    path = demo_interview_audio().resolve()
+    recording = dataclasses.replace(study.config.recording, input=str(path))
+    study.config = dataclasses.replace(study.config, recording=recording)
+    write_config(study.paths.config, study.config)
 
 
 def demo_interview_audio() -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fieldkit.core.schedule import Schedule, load_schedule
 from fieldkit.core.turns import build_turns
+from fieldkit.core.wording import counted
 from fieldkit.errors import FieldkitError, ScheduleError
 from fieldkit.export.turns import TIMESTAMP_PLACEMENTS, ExportTranscript, Timestamps, place_topics
 from fieldkit.private import private_mkdir
@@ -229,7 +230,7 @@ def _leftover_notes(study: Study, chosen: list[tuple[InterviewRow, TranscriptRow
         if left:
             notes.append(
                 f"warning: {interview.participant_id} ({interview.wave}) still contains "
-                f"{len(left)} listed identifier(s) (rejected, or listed after it was "
+                f"{counted(len(left), 'listed identifier')} (rejected, or listed after it was "
                 f"de-identified): check it, or run fieldkit deidentify {interview.participant_id}"
             )
     return notes

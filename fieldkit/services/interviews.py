@@ -10,6 +10,7 @@ from fieldkit.core.guard import GuardEvent, GuardEventKind, GuardTracker, TermSt
 from fieldkit.core.models import InterviewStatus, Participant, Speaker
 from fieldkit.core.participants import require_consent
 from fieldkit.core.schedule import Question, Schedule, Topic
+from fieldkit.core.wording import interview_status_phrase
 from fieldkit.errors import FieldkitError
 from fieldkit.names import check_safe_name
 from fieldkit.services.participants import get_participant
@@ -205,7 +206,8 @@ def end_interview(study: Study, interview_id: int) -> InterviewRow:
         row = repo.get(interview_id)
         if row.status not in (InterviewStatus.IN_PROGRESS, InterviewStatus.WITHDRAWN):
             raise FieldkitError(
-                f"the {row.wave} interview of {row.participant_id} is {row.status.value}",
+                f"the {row.wave} interview of {row.participant_id} "
+                f"{interview_status_phrase(row.status)}",
                 "nothing changed",
             )
         duration = round(recorded_seconds(study, interview_id), 2)
@@ -350,7 +352,8 @@ class InterviewSession:
         if row.status is not InterviewStatus.IN_PROGRESS:
             self.interview = row
             raise FieldkitError(
-                f"the {row.wave} interview of {row.participant_id} is {row.status.value}",
+                f"the {row.wave} interview of {row.participant_id} "
+                f"{interview_status_phrase(row.status)}",
                 "nothing more can be added to it",
             )
 

@@ -16,7 +16,8 @@ from fieldkit.core.diff import TYPED_PROBABILITY, diff_text, edit_turn, summariz
 from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Segment, Speaker, Word
 from fieldkit.core.turns import speaker_label
-from fieldkit.core.workflow import EDITABLE_STATES, TranscriptState
+from fieldkit.core.wording import counted
+from fieldkit.core.workflow import EDITABLE_STATES, TranscriptState, situation
 from fieldkit.errors import FieldkitError, WorkflowError
 from fieldkit.services.approval import approval_state, reopen_for_review
 from fieldkit.services.revisions import latest_revision, save_revision
@@ -51,7 +52,7 @@ class ReviewDraft:
     def _check(self, index: int) -> Segment:
         if not self.editable:
             raise WorkflowError(
-                f"the transcript is {self.state.value}: it can no longer be edited",
+                f"the transcript {situation(self.state)}: it can no longer be edited",
                 "reviewers edit before the participant's copy is sent",
             )
         if not 0 <= index < len(self.segments):
@@ -199,7 +200,8 @@ def save_review(study: Study, draft: ReviewDraft, author: str | None = None) -> 
         state = approval_state(study, draft.interview.id)
         if state not in EDITABLE_STATES:
             raise WorkflowError(
-                f"the transcript is {state.value}: it can no longer be edited", "nothing was saved"
+                f"the transcript {situation(state)}: it can no longer be edited",
+                "nothing was saved",
             )
         latest = latest_revision(study, draft.interview)
         if latest.revision != draft.base_revision:
@@ -240,7 +242,7 @@ class KeptDraft:
 
     def describe(self) -> str:
         when = self.saved_at.replace("T", " ")[:16]
-        return f"{self.changes} unsaved change(s) from {when}"
+        return f"{counted(self.changes, 'unsaved change')} from {when}"
 
 
 def keep_draft(study: Study, draft: ReviewDraft) -> None:
@@ -298,7 +300,7 @@ def discard_draft(study: Study, interview: InterviewRow) -> None:
 def _summary(changes: Sequence[str], shown: int = 8) -> str:
     head = "; ".join(changes[:shown])
     more = len(changes) - shown
-    return f"{len(changes)} change(s): {head}" + (f"; and {more} more" if more > 0 else "")
+    return f"{counted(len(changes), 'change')}: {head}" + (f"; and {more} more" if more > 0 else "")
 
 
 # -- what the review screen shows besides the text --------------------------------------------

@@ -253,6 +253,15 @@ class JobOutcome:
     seconds: float = 0.0
 
 
+def shown_percent_changed(written: float, fraction: float) -> bool:
+    """Whether a job's progress is worth writing: when the whole percent the queue shows has
+    moved. At most 100 small writes a job, and never one dropped: the engine reports in bursts
+    (a batch of segments at once, then nothing while it decodes the next), and a time throttle
+    kept only the first value of each burst, so the queue lagged a whole batch behind (0 % until
+    done on a short interview)."""
+    return int(fraction * 100) != int(written * 100)
+
+
 def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) -> JobOutcome:
     """Transcribe every recording of the job's interview and store the machine transcript."""
     from fieldkit.transcribe.engine import EngineOptions, transcribe_recording
@@ -268,14 +277,14 @@ def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) ->
     recordings = Recordings(study.db).for_interview(interview.id)
     total = sum(r.duration_s or 0.0 for r in recordings) or 1.0
     done_s = 0.0
-    last_write = 0.0
+    written = 0.0
 
     def progress(fraction: float, length: float) -> None:
-        nonlocal last_write
-        now = time.monotonic()
-        if now - last_write >= 0.5:  # a small write, at most twice a second
-            last_write = now
-            Jobs(study.db).update(job.id, progress=min(0.99, (done_s + fraction * length) / total))
+        nonlocal written
+        value = min(0.99, (done_s + fraction * length) / total)
+        if shown_percent_changed(written, value):
+            written = value
+            Jobs(study.db).update(job.id, progress=value)
 
     try:
         _, model_dir = model_choice(study, job.model)

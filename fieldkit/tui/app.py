@@ -46,7 +46,7 @@ class FieldkitApp(App[None]):
             "q",
             "quit",
             "Quit",
-            tooltip="Quit fieldkit (a recording is stopped and kept; the interview stays open)",
+            tooltip="Quit fieldkit (a recording is stopped and kept first)",
         ),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="This list of keys"),
     ]
@@ -54,8 +54,10 @@ class FieldkitApp(App[None]):
     def __init__(self, study: Study, input_file: Path | None = None) -> None:
         super().__init__()
         self.study = study
-        # Recording plays this file as a virtual microphone when it is given (fieldkit --input).
-        self.input_file = input_file
+        # Recording plays this file as a virtual microphone: fieldkit --input, else the study's
+        # own (`input` in study.toml's [recording], as in the demo), else none: a microphone.
+        self.input_file = input_file or study.config.recording.input_file(study.root)
+        self.input_from_study = input_file is None and self.input_file is not None
         self.title = study.config.title
         self.sub_title = "fieldkit"
         # The transcription worker process this app started last (it outlives the app: the

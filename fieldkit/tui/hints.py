@@ -33,4 +33,14 @@ def in_app_words(error: FieldkitError) -> str:
         if command in hint:
             hint = instead
             break
-    return FieldkitError(error.message, hint).one_line()
+    return as_sentence(FieldkitError(error.message, hint).one_line())
+
+
+def as_sentence(text: str) -> str:
+    """A message as the app shows it: a sentence that starts with a capital ("The transcript
+    of …"; the services write their messages for the command line's "error: the transcript
+    of …"). A first word that is a command, a file or a setting keeps its case."""
+    first = text.split(" ", 1)[0]
+    if not text or first == "fieldkit" or any(mark in first for mark in "./_`'\""):
+        return text
+    return text[0].upper() + text[1:]

@@ -16,6 +16,7 @@ from textual.worker import get_current_worker
 from fieldkit.core.guard import format_clock
 from fieldkit.errors import FieldkitError
 from fieldkit.services.playback import NORMAL_SPEED, InterviewAudio, interview_audio, play
+from fieldkit.tui.hints import as_sentence
 
 if TYPE_CHECKING:
     from fieldkit.audio.playback import Playback  # numpy and PortAudio load only to play
@@ -69,10 +70,10 @@ class TurnPlayer:
         try:
             playback = play(audio, start, end, speed)
         except FieldkitError as error:
-            self.post_message(PlaybackFailed(error.one_line()))  # type: ignore[attr-defined]
+            self.post_message(PlaybackFailed(as_sentence(error.one_line())))  # type: ignore[attr-defined]
             return
         except Exception as error:  # an audio library failure must not take the screen down
-            message = f"cannot play the audio: {type(error).__name__}"
+            message = f"Cannot play the audio: {type(error).__name__}"
             self.post_message(PlaybackFailed(message))  # type: ignore[attr-defined]
             return
         if get_current_worker().is_cancelled:  # the screen closed (or asked again) meanwhile

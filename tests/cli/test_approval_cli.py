@@ -457,7 +457,7 @@ def test_withdrawal_with_the_delete_policy_deletes_everything(root: Path, cli: C
 
     result = cli("approval", "decide", OVERDUE, "withdrawn", "--yes", "--study", root)
     assert result.exit_code == 0, result.output
-    assert "deleted: 2 transcript revision(s)" in result.stdout
+    assert "deleted: 2 transcript revisions" in result.stdout
     assert "outside fieldkit's reach" in result.stderr
     assert not any(p.exists() for p in audio)
     assert not any(OVERDUE in p.name for p in copies.iterdir())
@@ -509,7 +509,7 @@ def test_init_writes_the_approval_policy(tmp_path: Path, cli: CliRun) -> None:
     [
         ('withdrawn_data = "shred"', 'approval.withdrawn_data must be "keep" or "delete"'),
         ("response_days = 0", "approval.response_days must be between"),
-        ('cover_note = "Dear {name}"', "unknown field(s) name"),
+        ('cover_note = "Dear {name}"', "unknown field name"),
         ('no_response_counts_as_approval = "yes"', "must be true or false"),
     ],
 )

@@ -96,7 +96,7 @@ def test_deidentify_without_a_terminal_says_how(
     code, _, err = run(cli, study, "deidentify", approved.participant_id)
     assert code == 1
     assert err.startswith(
-        f"error: 12 suggestion(s) for {approved.participant_id} (commencement) need a yes or no"
+        f"error: 12 suggestions for {approved.participant_id} (commencement) need a yes or no"
     )
     assert "--accept-all" in err and "nothing was stored" in err
     assert revisions(study, approved) == ["machine"]

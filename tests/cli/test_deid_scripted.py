@@ -98,17 +98,17 @@ def test_yes_and_no_in_any_case_and_a_blank_last_line_are_answers(
     [
         (
             "y\ny\ny\n",
-            "12 suggestion(s) for {pid} (commencement) need an answer, and standard input gave 3",
+            "12 suggestions for {pid} (commencement) need an answer, and standard input gave 3",
         ),
         (
             "y\n" * 13,
-            "12 suggestion(s) for {pid} (commencement) need an answer, and standard input gave 13",
+            "12 suggestions for {pid} (commencement) need an answer, and standard input gave 13",
         ),
         ("y\nmaybe\n" + "y\n" * 10, "answer 2 on standard input is 'maybe', not y or n"),
         ("y\n\n" + "y\n" * 10, "answer 2 on standard input is '', not y or n"),
         (
             "",
-            "12 suggestion(s) for {pid} (commencement) need a yes or no, and there is no "
+            "12 suggestions for {pid} (commencement) need a yes or no, and there is no "
             "terminal to ask on and no answer on standard input",
         ),
     ],
@@ -145,7 +145,7 @@ def save(cli: CliRun, study: Study, interview: InterviewRow, path: Path) -> dict
         cli, study, "deidentify", interview.participant_id, "--save-decisions", str(path)
     )
     assert code == 0, err
-    assert out.startswith(f"wrote 12 suggestion(s) for {interview.participant_id}")
+    assert out.startswith(f"wrote 12 suggestions for {interview.participant_id}")
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return document
 
@@ -237,7 +237,7 @@ def test_undecided_entries_take_accept_all_or_piped_answers(
     write(path, document)
     # ten still undecided and nothing piped in: refused, nothing stored
     code, _, err = apply_file(cli, study, approved, path)
-    assert code == 1 and "10 suggestion(s)" in err and "need a yes or no" in err
+    assert code == 1 and "10 suggestions" in err and "need a yes or no" in err
     assert_nothing_stored(study, approved)
     # answers on standard input decide the undecided ones, in transcript order
     code, out, err = apply_file(cli, study, approved, path, input="y\n" * 9 + "n\n")
@@ -272,7 +272,7 @@ def test_a_file_that_no_longer_matches_says_which_and_changes_nothing(
     assert code == 1 and out == ""
     assert err == (
         f"error: {path} no longer matches the suggestions for {approved.participant_id} "
-        "(commencement): 1 suggestion(s) not in the file: 'first day' (other, 00:20); "
+        "(commencement): 1 suggestion not in the file: 'first day' (other, 00:20); "
         "1 entry no longer suggested: 'Harbour Club' (other, 01:06). Nothing changed; add the "
         "new ones to the file and take out the others (fieldkit deidentify "
         f"{approved.participant_id} --save-decisions NEW_FILE lists today's suggestions)\n"
@@ -291,7 +291,7 @@ def test_an_entry_moved_in_the_text_is_a_mismatch(
     write(path, document)
     code, _, err = apply_file(cli, study, approved, path)
     assert code == 1
-    assert "1 suggestion(s) not in the file: 'Mark Tan' (person, 00:20)" in err
+    assert "1 suggestion not in the file: 'Mark Tan' (person, 00:20)" in err
     assert "1 entry no longer suggested: 'Mark Tan' (person, 00:20)" in err
     assert_nothing_stored(study, approved)
 

@@ -41,7 +41,7 @@ def test_export_writes_and_lists_the_files(
     assert code == 0
     name = f"{ready.participant_id}_commencement.docx"
     assert stdout.splitlines() == [
-        f"wrote 1 file(s) with 1 de-identified transcript(s) to {out} — opens in NVivo (and "
+        f"wrote 1 file with 1 de-identified transcript to {out} — opens in NVivo (and "
         "any word processor)",
         f"  {name}",
     ]
@@ -86,7 +86,7 @@ def test_identified_export_asks_first(
     assert "every name, place and number" in err
     assert not (tmp_path / "q").exists() and "identified export" not in audit_actions(study)
     code, stdout, _ = run(cli, study, *args, input="y\n")
-    assert code == 0 and "IDENTIFIED transcript(s)" in stdout
+    assert code == 0 and "IDENTIFIED transcript" in stdout
     assert (tmp_path / "q" / "fieldkit-project_IDENTIFIED.qdpx").is_file()
     assert audit_actions(study)[-1] == "identified export"
 

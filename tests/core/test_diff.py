@@ -33,7 +33,7 @@ def test_diff_shows_deletions_and_insertions_in_place() -> None:
     ]
     summary = summarize(ops)
     assert (summary.deleted, summary.inserted) == (3, 2)
-    assert summary.describe() == "3 word(s) deleted, 2 word(s) added"
+    assert summary.describe() == "3 words deleted, 2 words added"
     assert not summarize(diff_text("same words", " same   words ")).changed
 
 

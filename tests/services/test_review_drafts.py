@@ -57,7 +57,7 @@ def test_a_kept_draft_comes_back_exactly(review_study: Study) -> None:
 
     kept = kept_draft(review_study, interview)
     assert kept is not None and kept.restorable and kept.changes == 3
-    assert kept.describe().startswith("3 unsaved change(s) from 20")
+    assert kept.describe().startswith("3 unsaved changes from 20")
     restored = restore_draft(review_study, interview)
     assert restored.segments == draft.segments  # every word with its time and probability
     assert restored.changes == draft.changes and restored.dirty

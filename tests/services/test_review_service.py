@@ -70,7 +70,7 @@ def test_edits_save_one_revision_with_a_summary(study: Study) -> None:
     assert revision == 1 and not draft.dirty
     [_, info] = revision_history(study, interview(study))
     assert info.kind == "review" and info.created_by == "reviewer"
-    assert info.summary.startswith("2 change(s): text edited: 1 word(s) deleted, 2 word(s) added")
+    assert info.summary.startswith("2 changes: text edited: 1 word deleted, 2 words added")
     assert "speaker participant → interviewer (turn 4, 00:32)" in info.summary
     with pytest.raises(FieldkitError, match="nothing to save"):
         save_review(study, draft)

@@ -188,7 +188,7 @@ def test_consent_withdrawn_deletes_every_interview_at_any_stage(
     result = cli("consent", pid, "--withdraw", "--yes", "--study", study.root)
     assert result.exit_code == 0, result.output
     assert f"{pid}: consent withdrawn" in result.stdout
-    assert "deleted: 3 transcript revision(s)" in result.stdout  # machine ×2, participant's
+    assert "deleted: 3 transcript revisions" in result.stdout  # machine ×2, participant's
     assert "outside fieldkit's reach" in result.stderr  # a copy was sent
     study = open_study(study.root)
     assert get_participant(study, pid).status.value == "withdrawn"
@@ -251,7 +251,7 @@ def test_at_a_terminal_it_asks_first(
     assert counts(study.root) == before and audio.exists()
     accepted = cli("consent", pid, "--withdraw", "--study", study.root, input="y\n")
     assert accepted.exit_code == 0, accepted.output
-    assert "deleted: 1 transcript revision(s)" in accepted.stdout and not audio.exists()
+    assert "deleted: 1 transcript revision," in accepted.stdout and not audio.exists()
     # nothing was sent, so there is nothing to say about copies beyond reach
     assert "outside fieldkit's reach" not in accepted.stderr
 

@@ -68,9 +68,9 @@ async def test_queue_lists_participants_in_consent_order(
         assert isinstance(app.screen, QueueScreen)
         assert table_ids(app) == [p.id for p in consented + pending]
         table = app.screen.query_one(DataTable)
-        dates = [str(table.get_row_at(i)[3]) for i in range(len(consented))]
+        dates = [str(table.get_cell(p.id, "consent_date")) for p in consented]
         assert dates == [p.consent_date for p in consented]
-        assert str(table.get_row_at(table.row_count - 1)[4]) == "no consent yet"
+        assert str(table.get_cell(pending[-1].id, "consent")) == "no consent yet"
 
 
 async def test_enter_opens_the_interview_on_the_first_question(
@@ -268,7 +268,9 @@ async def test_escape_goes_back_to_the_queue_with_the_interview_in_progress(
         await pilot.press("n", "escape")
         queue = await wait_for_screen(pilot, QueueScreen)
         table = queue.query_one(DataTable)
-        await wait_until(pilot, lambda: str(table.get_row(participant)[5]).startswith("in prog"))
+        await wait_until(
+            pilot, lambda: str(table.get_cell(participant, "interview")).startswith("in prog")
+        )
         # Re-opening resumes where the interviewer left off.
         await pilot.press("enter")
         reopened = await wait_for_screen(pilot, InterviewScreen)

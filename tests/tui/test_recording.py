@@ -294,7 +294,7 @@ async def test_end_of_input_then_e_ends_queues_and_the_worker_transcribes(
         seen = set()
 
         def transcribed() -> bool:
-            seen.add(str(table.get_row(participant)[6]))
+            seen.add(str(table.get_cell(participant, "transcript")))
             return "needs review" in seen
 
         await wait_for(pilot, "the transcript", transcribed, 60)
@@ -441,7 +441,9 @@ async def test_escape_while_recording_asks_then_a_second_recording_and_e_while_r
         assert (row.status, row.stop_reason) == ("complete", "requested")
         assert row.duration_s and row.duration_s > 0
         table = app.screen.query_one(DataTable)
-        assert str(table.get_row(screen.session.participant.id)[5]).startswith("in progress")
+        assert str(table.get_cell(screen.session.participant.id, "interview")).startswith(
+            "in progress"
+        )
 
         # Back in: a second recording goes into a new file and carries on the interview clock;
         # e while recording stops it, ends the interview and queues it for transcription.
@@ -500,13 +502,18 @@ async def test_queue_shows_transcription_progress_from_the_job_table(
     app = make_app(tui_study, nothing_left_running, None)
     async with app.run_test(size=SIZE) as pilot:
         table = app.screen.query_one(DataTable)
-        assert str(table.get_row(participant)[6]) == "transcribing 40%"
+        assert str(table.get_cell(participant, "transcript")) == "transcribing 40%"
         Jobs(tui_study.db).update(job_id, progress=0.7)
         await wait_for(
-            pilot, "70 %", lambda: str(table.get_row(participant)[6]) == "transcribing 70%", 3
+            pilot,
+            "70 %",
+            lambda: str(table.get_cell(participant, "transcript")) == "transcribing 70%",
+            3,
         )
         Jobs(tui_study.db).update(job_id, status="failed", message="engine crashed")
-        await wait_for(pilot, "failed", lambda: str(table.get_row(participant)[6]) == "failed", 3)
+        await wait_for(
+            pilot, "failed", lambda: str(table.get_cell(participant, "transcript")) == "failed", 3
+        )
         assert app.transcriber is None  # nothing was queued, so no worker was started
 
 
@@ -539,7 +546,7 @@ async def test_start_up_recovers_an_interrupted_recording(
             warnings
         )
         table = app.screen.query_one(DataTable)
-        assert str(table.get_row(participant)[5]).startswith("interrupted")
+        assert str(table.get_cell(participant, "interview")).startswith("interrupted")
     [row] = Recordings(tui_study.db).for_interview(interview.id)
     assert row.status == "interrupted" and row.duration_s == pytest.approx(
         soundfile.info(str(target)).duration, abs=0.01

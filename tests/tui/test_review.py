@@ -221,7 +221,7 @@ async def test_playing_without_an_output_device_says_so(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, pilot, interview)
         await pilot.press("space")
-        await wait_for_notification(pilot, "no audio output device found", "error")
+        await wait_for_notification(pilot, "No audio output device found", "error")
         assert screen.playback is None
         await pilot.press("down")
         assert screen.turn == 1

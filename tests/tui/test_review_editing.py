@@ -88,7 +88,7 @@ async def test_M_merges_the_turn_into_the_previous_one(review_study: Study) -> N
         await pilot.press("M")  # "On the ward? …" follows the interviewer's question
         await pilot.pause()
         assert len(screen.segments) == count - 1
-        assert any("only turns of the same speaker merge" in m for m in errors(app))
+        assert any("Only turns of the same speaker merge" in m for m in errors(app))
 
         await pilot.press("up", "up", "up", "M")  # the first turn has none before it
         await pilot.pause()
@@ -213,7 +213,7 @@ async def test_unsaved_edits_are_kept_and_offered_when_the_transcript_is_reopene
         screen = ReviewScreen(interview)
         app.push_screen(screen)
         await wait_until(pilot, lambda: isinstance(app.screen, RestoreDraft))
-        assert "1 unsaved change(s) from" in str(app.screen.query_one(".dialog-question").content)  # type: ignore[attr-defined]
+        assert "1 unsaved change from" in str(app.screen.query_one(".dialog-question").content)  # type: ignore[attr-defined]
         await pilot.press("r")
         await wait_until(pilot, lambda: app.screen is screen)
         assert screen.segments[2].speaker is Speaker.UNKNOWN

@@ -68,7 +68,7 @@ async def test_enter_on_an_ended_wave_asks_and_cancel_changes_nothing(
         assert isinstance(app.screen, WaveChoice)
         assert choices(app) == [
             "Start the follow-up interview (a new wave)",
-            "View the commencement interview (ended)",
+            "View the commencement interview (view only)",
             "Cancel",
         ]
         await pilot.press("escape")
@@ -113,7 +113,7 @@ async def test_viewing_the_ended_interview_changes_nothing_in_it(
         assert not screen.recording
         messages = [m for _, m in notifications(app)]
         assert any("nothing more can be recorded" in m for m in messages)
-        assert any("already ended" in m for m in messages)
+        assert any("has ended: it cannot be ended again" in m for m in messages)
         await pilot.press("escape")
         await wait_for(pilot, "the queue", lambda: isinstance(app.screen, QueueScreen), 5)
     [row] = Interviews(tui_study.db).for_participant(interviewed)
@@ -129,4 +129,4 @@ async def test_a_withdrawn_participant_can_only_view(tui_study: Study, interview
     async with app.run_test(size=SIZE) as pilot:
         await press_enter_on(app, pilot, interviewed)
         assert isinstance(app.screen, WaveChoice)
-        assert choices(app) == ["View the commencement interview (ended)", "Cancel"]
+        assert choices(app) == ["View the commencement interview (view only)", "Cancel"]

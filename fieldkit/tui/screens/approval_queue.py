@@ -25,8 +25,9 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
+from fieldkit.core.wording import counted
 from fieldkit.core.workflow import DECISIONS, TranscriptState
 from fieldkit.errors import FieldkitError, WorkflowError
 from fieldkit.services.approval.copies import (
@@ -62,32 +63,47 @@ from fieldkit.tui.screens.export_dialog import ExportDialog, ExportRequest, High
 from fieldkit.tui.screens.modals import ConfirmDeletion, Notice, TextPrompt
 from fieldkit.tui.screens.returned_copy import ReturnedCopyScreen
 from fieldkit.tui.screens.review import ReviewScreen
+from fieldkit.tui.widgets.footer import KeysFooter
+from fieldkit.tui.widgets.tables import fill_table
 
 __all__ = ["ApprovalQueueScreen", "ReturnedCopyScreen", "status_row"]
 
-COLUMNS = ("Participant", "Wave", "State", "Waiting", "Deadline", "")
-# Below this many columns the deadline drops its year ("29 Nov"), so every column fits in 80.
+# (key, label) of the columns; below NARROW_WIDTH the deadline drops its year ("29 Nov") and
+# the OVERDUE mark joins it in one column, so that every column fits in 80.
+COLUMNS = (
+    ("participant", "Participant"),
+    ("wave", "Wave"),
+    ("state", "State"),
+    ("waiting", "Waiting"),
+    ("deadline", "Deadline"),
+    ("mark", ""),
+)
+NARROW_COLUMNS = COLUMNS[:-1]
 NARROW_WIDTH = 90
 OVERDUE = "OVERDUE"
 OVERDUE_STYLE = "bold red"
 
 
-def status_row(status: ApprovalStatus, narrow: bool = False) -> tuple[Text, ...]:
+def status_row(status: ApprovalStatus, narrow: bool = False) -> dict[str, Text]:
+    """The row's cells by column key (the narrow table has no "mark" column)."""
     days = f"{status.days_waiting} day" + ("" if status.days_waiting == 1 else "s")
     deadline = "—"
     if status.deadline:
         day = dt.date.fromisoformat(status.deadline)
         deadline = f"{day.day} {day:%b}" if narrow else status.deadline
-    cells = (
-        status.participant,
-        status.wave,
-        status.state.value,
-        days,
-        deadline,
-        OVERDUE if status.overdue else "",
-    )
+    mark = OVERDUE if status.overdue else ""
+    if narrow and mark:
+        deadline = f"{deadline} {mark}"
+    cells = {
+        "participant": status.participant,
+        "wave": status.wave,
+        "state": status.state.value,
+        "waiting": days,
+        "deadline": deadline,
+        "mark": mark,
+    }
     style = OVERDUE_STYLE if status.overdue else ""
-    return tuple(Text(cell, style=style) for cell in cells)
+    return {key: Text(cell, style=style) for key, cell in cells.items()}
 
 
 def overdue_line(statuses: list[ApprovalStatus]) -> Text:
@@ -98,11 +114,6 @@ def overdue_line(statuses: list[ApprovalStatus]) -> Text:
         f"⚠ {overdue} overdue: sent, and the reply deadline passed without an answer",
         style=OVERDUE_STYLE,
     )
-
-
-def counted(n: int, one: str, many: str = "") -> str:
-    """ "1 file", "3 files"."""
-    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def deletion_lines(deletion: Deletion, shown: Callable[[Path], str] = str) -> list[str]:
@@ -170,14 +181,14 @@ class DeskJobFailed(Message):
 
 
 class ApprovalQueueScreen(FieldkitScreen):
-    # The footer keeps the first keys when the terminal is narrow: the essential ones first.
     BINDINGS: ClassVar[list[BindingType]] = [
+        # A priority binding, so the footer shows it (the table's own Enter would hide it).
+        Binding("enter", "open_review", "Review", priority=True, tooltip="Review the transcript"),
+        Binding("r", "reviewed", "Sign off", tooltip="Sign off as reviewed"),
         Binding("s", "send", "Send", tooltip="Send: write the participant's copy, record the day"),
         Binding("v", "receive", "Returned copy", tooltip="Read a returned copy and compare it"),
         Binding("d", "decide", "Decide", tooltip="Record the participant's decision"),
         Binding("x", "export", "Export", tooltip="Export approved transcripts for analysis"),
-        Binding("r", "reviewed", "Sign off", show=False, tooltip="Sign off as reviewed"),
-        Binding("enter", "open_review", "Review", show=False, tooltip="Review the transcript"),
         Binding(
             "D",
             "deidentify",
@@ -190,6 +201,9 @@ class ApprovalQueueScreen(FieldkitScreen):
         # Quit still works; its place in the footer goes to the desk's keys (80 columns).
         Binding("q", "app.quit", "Quit", show=False, tooltip="Quit fieldkit"),
     ]
+    # Below 100 columns, r gives its place in the footer to the desk's other keys (the line
+    # above the table and the help overlay name it).
+    FOOTER_WIDE_ONLY = frozenset({"reviewed"})
     PALETTE = (
         PaletteEntry("Send the participant's copy", "Write it and record the day", "send"),
         PaletteEntry("Receive a returned copy", "Read it, compare, store", "receive"),
@@ -221,10 +235,9 @@ class ApprovalQueueScreen(FieldkitScreen):
         )
         yield Static(id="approval-overdue")
         yield DataTable(id="approval-queue", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
         self.load()
 
     def on_screen_resume(self) -> None:
@@ -238,20 +251,16 @@ class ApprovalQueueScreen(FieldkitScreen):
         return self.app.size.width < NARROW_WIDTH
 
     def load(self) -> None:
-        table = self.query_one(DataTable)
-        highlighted = self.highlighted()
         self.narrow = self.is_narrow()
-        table.clear()
         self.statuses = {}
         with self.user_errors():
             for status in approval_statuses(self.study):
-                key = str(status.interview_id)
-                self.statuses[key] = status
-                table.add_row(*status_row(status, self.narrow), key=key)
+                self.statuses[str(status.interview_id)] = status
+        rows = {key: status_row(status, self.narrow) for key, status in self.statuses.items()}
+        columns = NARROW_COLUMNS if self.narrow else COLUMNS
+        fill_table(self.query_one(DataTable), columns, rows)
         overdue = self.query_one("#approval-overdue", Static)
         overdue.update(overdue_line(list(self.statuses.values())))
-        if highlighted is not None and str(highlighted.interview_id) in self.statuses:
-            table.move_cursor(row=table.get_row_index(str(highlighted.interview_id)))
 
     def highlighted(self) -> ApprovalStatus | None:
         table = self.query_one(DataTable)
@@ -449,7 +458,8 @@ class ApprovalQueueScreen(FieldkitScreen):
             return decide(self.study, status.participant, word, status.wave)
 
         def then(outcome: DecisionOutcome) -> None:
-            self.notify(f"{status.participant} ({status.wave}): {outcome.state.value}.")
+            decided = f"{status.participant} ({status.wave}): {outcome.state.value}"
+            self.notify(f"Decision recorded for {decided}.")
             if outcome.deletion is not None:
                 lines = deletion_lines(outcome.deletion, self.study.paths.relative)
                 self.app.push_screen(Notice("Deleted", lines))

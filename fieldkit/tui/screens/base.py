@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from fieldkit.errors import FieldkitError
 from fieldkit.services.study import Study, explain_failure
+from fieldkit.tui.hints import as_sentence
 
 if TYPE_CHECKING:
     from fieldkit.tui.app import FieldkitApp
@@ -27,6 +28,9 @@ class PaletteEntry(NamedTuple):
 class FieldkitScreen(Screen[None]):
     # The same actions as the screen's keys, for the command palette (Ctrl+P).
     PALETTE: ClassVar[tuple[PaletteEntry, ...]] = ()
+    # Actions whose keys the footer shows only when the terminal is wide (widgets/footer.py):
+    # below 100 columns their place goes to the screen's essential keys.
+    FOOTER_WIDE_ONLY: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def fieldkit_app(self) -> FieldkitApp:
@@ -42,9 +46,9 @@ class FieldkitScreen(Screen[None]):
         try:
             yield
         except FieldkitError as exc:
-            self.notify(exc.one_line(), severity="error", timeout=8)
+            self.notify(as_sentence(exc.one_line()), severity="error", timeout=8)
         except (sqlite3.Error, OSError) as exc:  # a full disk must not take the interview down
             explained = explain_failure(exc, self.study.root)
             if explained is None:
                 raise
-            self.notify(explained.one_line(), severity="error", timeout=12)
+            self.notify(as_sentence(explained.one_line()), severity="error", timeout=12)

@@ -97,7 +97,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         for keys, what in [*self.rows, ("ctrl+p", "Command palette (every action by name)")]:
-            table.add_row(keys, what)
+            # Text, not markup: "[inaudible]" is what the key inserts, not a style.
+            table.add_row(Text(keys), Text(what))
         with VerticalScroll(classes="dialog-box", id="help-box") as box:
             box.border_title = f"Keys — {self.help_title}"
             box.border_subtitle = "Escape closes"

@@ -15,11 +15,13 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from fieldkit.core.deid import LIST_CATEGORIES
 from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Segment
+from fieldkit.core.turns import speaker_label
+from fieldkit.core.wording import counted
 from fieldkit.errors import FieldkitError
 from fieldkit.services.deid import (
     DeidReview,
@@ -35,9 +37,11 @@ from fieldkit.services.deid import (
 )
 from fieldkit.store.deid_repo import SuggestionRow
 from fieldkit.store.repo import InterviewRow
+from fieldkit.tui.hints import as_sentence
 from fieldkit.tui.playing import TurnPlayer
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
 from fieldkit.tui.screens.modals import ChooseTerm, Confirm, TextPrompt
+from fieldkit.tui.widgets.footer import KeysFooter
 
 CONTEXT_CHARS = 70
 DECISION_MARKS = {"pending": "·", "accepted": "✓ replace", "rejected": "✗ keep"}
@@ -69,7 +73,7 @@ class IdentifiersScreen(FieldkitScreen):
             id="identifiers-intro",
         )
         yield DataTable(id="identifiers", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("Category", "Identifier")
@@ -137,6 +141,7 @@ class DeidReviewScreen(TurnPlayer, FieldkitScreen):
         Binding("ctrl+s", "save", "Save", priority=True, tooltip="Save the de-identified text"),
         Binding("escape", "back", "Back"),
     ]
+    FOOTER_WIDE_ONLY = frozenset({"quit"})  # q still quits; the help lists it
     PALETTE = (
         PaletteEntry("Replace", "Accept the highlighted suggestion", "decide(True)"),
         PaletteEntry("Keep as said", "Reject the highlighted suggestion", "decide(False)"),
@@ -155,7 +160,7 @@ class DeidReviewScreen(TurnPlayer, FieldkitScreen):
         yield Static("", id="deid-bar")
         yield Static("", id="deid-context")
         yield DataTable(id="deid-suggestions", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -163,8 +168,8 @@ class DeidReviewScreen(TurnPlayer, FieldkitScreen):
         try:
             self.review = start_review_of(self.study, self.interview)
         except FieldkitError as error:
-            self.notify(error.one_line(), severity="error", timeout=8)
-            self.query_one("#deid-bar", Static).update(error.one_line())
+            self.notify(as_sentence(error.one_line()), severity="error", timeout=8)
+            self.query_one("#deid-bar", Static).update(as_sentence(error.one_line()))
             return
         self.fill()
         self.move_to_pending()
@@ -209,7 +214,7 @@ class DeidReviewScreen(TurnPlayer, FieldkitScreen):
             return
         name = f"{self.interview.participant_id} · {self.interview.wave}"
         counts = (
-            f"{len(review.items)} suggestion(s): {len(review.accepted)} replace, "
+            f"{counted(len(review.items), 'suggestion')}: {len(review.accepted)} replace, "
             f"{len(review.rejected)} keep, {len(review.pending)} undecided"
         )
         hint = "Ctrl+S saves" if not review.pending else "y replace · n keep · space plays"
@@ -228,7 +233,8 @@ class DeidReviewScreen(TurnPlayer, FieldkitScreen):
         text = segment.text
         before = text[max(0, s.start - CONTEXT_CHARS) : s.start]
         after = text[s.end : s.end + CONTEXT_CHARS]
-        line = Text(f"[{format_clock(segment.start)}] {segment.speaker.value.capitalize()}: ")
+        speaker = speaker_label(segment.speaker, self.interview.participant_id)
+        line = Text(f"[{format_clock(segment.start)}] {speaker}: ")
         line.append(before)
         line.append(s.original, style="bold reverse")
         line.append(after)
@@ -294,7 +300,7 @@ def open_deid_review(screen: FieldkitScreen, interview: InterviewRow) -> None:
     be de-identified yet."""
     problem = not_ready(screen.study, interview)
     if problem is not None:
-        screen.notify(problem.one_line(), severity="warning", timeout=10)
+        screen.notify(as_sentence(problem.one_line()), severity="warning", timeout=10)
         return
     screen.app.push_screen(DeidReviewScreen(interview))
 

@@ -12,17 +12,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from fieldkit.audio.capture import LevelReading, RecordingResult
 from fieldkit.core.guard import GuardEvent, GuardEventKind, TermState, format_clock
 from fieldkit.core.models import InterviewStatus
+from fieldkit.core.wording import interview_status_phrase
 from fieldkit.errors import FieldkitError
 from fieldkit.services.interviews import InterviewSession, has_audio, interview_events
 from fieldkit.services.live_guard import LiveStatus
 from fieldkit.services.recording import capture_settings, disk_status
 from fieldkit.services.transcription import enqueue
 from fieldkit.store.repo import InterviewRow, JobRow
+from fieldkit.tui.hints import as_sentence
 from fieldkit.tui.messages import (
     GuardEventDetected,
     InterviewChanged,
@@ -37,6 +39,7 @@ from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
 from fieldkit.tui.screens.modals import ChooseTerm, Confirm, TextPrompt
 from fieldkit.tui.widgets.clock import InterviewClock
 from fieldkit.tui.widgets.field_notes import FieldNotes
+from fieldkit.tui.widgets.footer import KeysFooter
 from fieldkit.tui.widgets.guard_banner import GuardBanner, banner_id, breach_text
 from fieldkit.tui.widgets.recording_bar import RecordingBar
 from fieldkit.tui.widgets.schedule_panel import QuestionPanel
@@ -82,10 +85,10 @@ def stop_explanation(result: RecordingResult, source: str) -> str:
 
 class InterviewScreen(FieldkitScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "record", "Record/pause", tooltip="Start, pause or resume the recording"),
+        Binding("space", "record", "Rec/pause", tooltip="Start, pause or resume the recording"),
         Binding("n", "next_question", "Next", tooltip="Next question"),
-        Binding("p", "previous_question", "Previous", tooltip="Previous question"),
-        Binding("r", "raised", "Raised term", tooltip="The participant raised a guarded term"),
+        Binding("p", "previous_question", "Prev", tooltip="Previous question"),
+        Binding("r", "raised", "Raised", tooltip="The participant raised a guarded term"),
         Binding("u", "followed_up", "Followed up", show=False, tooltip="You asked the follow-up"),
         Binding("m", "marker", "Marker", tooltip="Timestamped marker, at once"),
         Binding("M", "labelled_marker", "Marker+label", show=False, tooltip="Marker with a label"),
@@ -96,7 +99,6 @@ class InterviewScreen(FieldkitScreen):
             "e",
             "end_interview",
             "End",
-            show=False,
             tooltip="End the interview (asks first); it is then queued for transcription",
         ),
         Binding(
@@ -106,6 +108,7 @@ class InterviewScreen(FieldkitScreen):
             tooltip="Back to the queue; the interview stays open (asks first while recording)",
         ),
     ]
+    FOOTER_WIDE_ONLY = frozenset({"quit"})  # q still quits; the help lists it
     PALETTE = (
         PaletteEntry("Record / pause", "Start, pause or resume the recording", "record"),
         PaletteEntry("Next question", "Go to the next question of the schedule", "next_question"),
@@ -159,7 +162,7 @@ class InterviewScreen(FieldkitScreen):
                 yield QuestionPanel(id="question-panel")
                 yield FieldNotes(id="notes")
         yield RecordingBar(self.channel_labels(), self.recording_hint(), id="recording-bar")
-        yield Footer()
+        yield KeysFooter()
 
     def participant_line(self) -> str:
         p, interview = self.session.participant, self.session.interview
@@ -173,10 +176,11 @@ class InterviewScreen(FieldkitScreen):
 
     def recording_hint(self) -> str:
         if not self.session.is_open:
-            return f"this interview is {self.session.interview.status.value}: view only"
+            status = interview_status_phrase(self.session.interview.status)
+            return f"this interview {status}: view only"
         source = self.fieldkit_app.input_file
         where = f"virtual microphone: {source.name}" if source else "default microphone"
-        return f"space starts recording ({where})"
+        return f"space to record · {where}"
 
     async def on_mount(self) -> None:
         self.query_one("#topics", TopicList).border_title = "Topics"
@@ -223,7 +227,8 @@ class InterviewScreen(FieldkitScreen):
             return
         if not self.session.is_open and (self.link is None or not self.link.capturing):
             self.notify(
-                f"This interview is {self.session.interview.status.value}: nothing more can be "
+                f"This interview {interview_status_phrase(self.session.interview.status)}: nothing "
+                "more can be "
                 "recorded in it. Start the next wave from the queue.",
                 severity="warning",
                 timeout=6,
@@ -250,9 +255,11 @@ class InterviewScreen(FieldkitScreen):
             try:
                 if previous is not None:
                     previous.stop()  # registered first: the new recording starts where it ended
+                if self.fieldkit_app.input_from_study:  # gone since? say where it is named
+                    self.study.config.recording.checked_input_file(self.study.root)
                 link.start(self.study, self.session.interview, self.fieldkit_app.input_file)
             except FieldkitError as error:
-                self.post_message(WorkerFailed(error.one_line()))
+                self.post_message(WorkerFailed(as_sentence(error.one_line())))
                 return
             except Exception as error:  # never a traceback: one line, and nothing was recorded
                 self.post_message(WorkerFailed(f"Recording could not start: {error}"))
@@ -343,7 +350,7 @@ class InterviewScreen(FieldkitScreen):
         try:
             link.stop(drain_s=drain_s)
         except FieldkitError as error:  # e.g. the disk is too full to update the database
-            self.post_message(WorkerFailed(error.one_line()))
+            self.post_message(WorkerFailed(as_sentence(error.one_line())))
         finally:
             self.study.close()
 
@@ -359,8 +366,8 @@ class InterviewScreen(FieldkitScreen):
         """An ended interview is looked at, not changed: say so instead of asking for input."""
         if self.session.is_open:
             return False
-        status = self.session.interview.status.value
-        self.notify(f"This interview is {status}: it can be viewed, not changed.", timeout=4)
+        status = interview_status_phrase(self.session.interview.status)
+        self.notify(f"This interview {status}: it can be viewed, not changed.", timeout=4)
         return True
 
     # -- walking the schedule ----------------------------------------------------------------
@@ -535,9 +542,8 @@ class InterviewScreen(FieldkitScreen):
         if self.leaving or self.waiting_for_start():
             return
         if not self.session.is_open:
-            self.notify(
-                f"This interview is already {self.session.interview.status.value}.", timeout=4
-            )
+            status = interview_status_phrase(self.session.interview.status)
+            self.notify(f"This interview {status}: it cannot be ended again.", timeout=4)
             return
         if self.recording:
             question = "End this interview now? The recording stops."
@@ -571,7 +577,7 @@ class InterviewScreen(FieldkitScreen):
             job, problem = self.queue_transcription(ended)
             self.post_message(InterviewLeft(ended, job, problem))
         except FieldkitError as error:
-            self.post_message(WorkerFailed(error.one_line()))
+            self.post_message(WorkerFailed(as_sentence(error.one_line())))
         except Exception as error:
             self.post_message(WorkerFailed(f"Could not end the interview: {error}"))
         finally:

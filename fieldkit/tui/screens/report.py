@@ -13,11 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from fieldkit.core.report import StudyReport, report_lines
 from fieldkit.errors import FieldkitError
+from fieldkit.tui.hints import as_sentence
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
+from fieldkit.tui.widgets.footer import KeysFooter
 
 BAR = "█"
 LABEL_WIDTH = 30
@@ -101,7 +103,7 @@ class ReportScreen(FieldkitScreen):
             yield Static("Interview durations (minutes)", id="report-chart-title")
             yield DurationChart(id="report-chart")
             yield Static("Gathering the report …", id="report-text")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.action_refresh()
@@ -116,7 +118,7 @@ class ReportScreen(FieldkitScreen):
         try:
             report = study_report(self.study)
         except FieldkitError as error:
-            self.post_message(ReportFailed(error.one_line()))
+            self.post_message(ReportFailed(as_sentence(error.one_line())))
             return
         self.post_message(ReportReady(report))
 

@@ -8,12 +8,13 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from fieldkit.errors import FieldkitError
 from fieldkit.services.approval.copies import ReturnedCopy, accept_returned
 from fieldkit.tui.hints import in_app_words
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
+from fieldkit.tui.widgets.footer import KeysFooter
 from fieldkit.tui.widgets.review_diff import SideBySideDiff
 
 LEGEND = "Deleted: red, struck through (left) · added: green, underlined (right)"
@@ -58,7 +59,7 @@ class ReturnedCopyScreen(FieldkitScreen):
         yield Static(self.summary_line(), id="returned-summary", markup=False)
         yield Static(LEGEND, id="returned-legend", markup=False)
         yield SideBySideDiff(self.returned.turns, id="returned-diff")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def diff(self) -> SideBySideDiff:
@@ -107,11 +108,10 @@ class ReturnedCopyScreen(FieldkitScreen):
                 return
         if revision is None:
             return
-        changed = self.returned.summary.changed
+        how = "as" if self.returned.summary.changed else "with no changes, as"
         self.notify(
-            f"Stored: {interview.participant_id} ({interview.wave}) is now returned"
-            + (f", as revision {revision}." if changed else f"; no changes, revision {revision}.")
-            + " Next: record the decision (d)."
+            f"Stored the copy {interview.participant_id} returned ({interview.wave}) {how} "
+            f"revision {revision}. Next: record the decision (d)."
         )
         self.dismiss()
 

@@ -17,13 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, Label, OptionList, Static, TextArea
+from textual.widgets import Header, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from fieldkit.core.diff import words_of
 from fieldkit.core.guard import format_clock
 from fieldkit.core.models import Segment, Speaker
 from fieldkit.core.turns import speaker_label
+from fieldkit.core.wording import counted
 from fieldkit.services.playback import SPEEDS, step_speed
 from fieldkit.services.review import (
     ReviewDraft,
@@ -39,9 +40,11 @@ from fieldkit.services.review import (
     unsure_count,
 )
 from fieldkit.store.repo import InterviewRow
+from fieldkit.tui.hints import as_sentence
 from fieldkit.tui.playing import TurnPlayer
 from fieldkit.tui.screens.base import FieldkitScreen, PaletteEntry
 from fieldkit.tui.screens.modals import Confirm, TextPrompt
+from fieldkit.tui.widgets.footer import KeysFooter
 from fieldkit.tui.widgets.review_turns import ReviewTurns
 
 FOLLOW_EVERY_S = 0.1  # how often the cursor catches up with the audio while it plays
@@ -61,6 +64,7 @@ class EditTurn(ModalScreen[str | None]):
     EditTurn > Vertical { width: 90%; height: auto; max-height: 80%; border: round $accent;
                           background: $surface; padding: 0 1; }
     EditTurn TextArea { height: 10; }
+    EditTurn Label { width: 100%; color: $text-muted; }  /* wraps, not cut off at 80 columns */
     """
 
     def __init__(self, title: str, text: str) -> None:
@@ -141,7 +145,7 @@ class RestoreDraft(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label(self.question, classes="dialog-question")
-            yield Label("r / Enter: restore them · d: discard them", classes="dialog-hint")
+            yield Label("r / Enter: restore · d: discard", classes="dialog-hint")
 
     def action_answer(self, restore: bool) -> None:
         self.dismiss(restore)
@@ -163,8 +167,20 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
         Binding("x", "split", "Split", show=False),
         Binding("m", "merge", "Merge next", show=False),
         Binding("M", "merge_previous", "Merge prev", key_display="M", show=False),
-        Binding("i", "mark('[inaudible]')", "[inaudible]", show=False),
-        Binding("c", "mark('[crosstalk]')", "[crosstalk]", show=False),
+        Binding(
+            "i",
+            "mark('[inaudible]')",
+            "[inaudible]",
+            show=False,
+            tooltip="Insert [inaudible] at the word cursor",
+        ),
+        Binding(
+            "c",
+            "mark('[crosstalk]')",
+            "[crosstalk]",
+            show=False,
+            tooltip="Insert [crosstalk] at the word cursor",
+        ),
         Binding("n", "next_unsure", "Unsure", tooltip="Next unsure word"),
         Binding("slash", "search", "Search", key_display="/", show=False),
         Binding("g", "search_again", "Next match", show=False),
@@ -212,7 +228,7 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
         yield Static("", id="review-bar", markup=False)
         yield ReviewTurns(self.interview.participant_id, id="review-turns")
         yield Static("", id="review-status", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     async def on_mount(self) -> None:
         with self.user_errors():
@@ -256,9 +272,10 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
                 self.draft = restore_draft(self.study, self.interview)
                 self.kept_edits = self.draft.edits
                 await self.rebuild()
-                self.notify(f"Restored {len(self.draft.changes)} unsaved change(s).")
+                self.notify(f"Restored {counted(len(self.draft.changes), 'unsaved change')}.")
 
-        question = f"This transcript has {kept.describe()}. Restore them?"
+        them = "it" if kept.changes == 1 else "them"
+        question = f"This transcript has {kept.describe()}. Restore {them}?"
         self.app.push_screen(RestoreDraft(question), answered)
 
     def keep_draft_now(self) -> None:
@@ -319,7 +336,7 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
         draft = self.draft
         if draft is None:
             return
-        unsaved = f" · {len(draft.changes)} unsaved change(s)" if draft.dirty else ""
+        unsaved = f" · {counted(len(draft.changes), 'unsaved change')}" if draft.dirty else ""
         mode = "" if draft.editable else " · read only"
         self.query_one("#review-bar", Static).update(
             f"{self.interview.participant_id} · {self.interview.wave} · revision "
@@ -510,7 +527,7 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
                 self.dismiss()
 
         count = len(self.draft.changes)
-        self.app.push_screen(Confirm(f"Leave without saving {count} change(s)?"), answered)
+        self.app.push_screen(Confirm(f"Leave without saving {counted(count, 'change')}?"), answered)
 
     def on_unmount(self) -> None:
         # Closing the app with unsaved edits keeps them (the timer may not have run yet).
@@ -568,7 +585,7 @@ class ReviewScreen(TurnPlayer, FieldkitScreen):
             error = playback.error
             self.stop_playback()
             if error is not None:
-                self.notify(error.one_line(), severity="error", timeout=8)
+                self.notify(as_sentence(error.one_line()), severity="error", timeout=8)
             self.select(self.turn, self.word)
             return
         place = self.place_at(playback.position)

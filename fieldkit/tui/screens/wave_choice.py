@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from fieldkit.core.wording import interview_status_phrase
 from fieldkit.store.repo import InterviewRow
 
 WaveAnswer = Literal["next", "view"]
@@ -40,18 +41,17 @@ class WaveChoice(ModalScreen[WaveAnswer | None]):
         options = []
         if self.next_wave is not None:
             options.append(Option(f"Start the {self.next_wave} interview (a new wave)", id="next"))
-        status = self.ended.status.value
-        options.append(Option(f"View the {self.ended.wave} interview ({status})", id="view"))
+        options.append(Option(f"View the {self.ended.wave} interview (view only)", id="view"))
         options.append(Option("Cancel", id="cancel"))
         return options
 
     def compose(self) -> ComposeResult:
         participant, wave = self.ended.participant_id, self.ended.wave
-        status = self.ended.status.value
+        status = interview_status_phrase(self.ended.status)
         with Vertical(classes="dialog-box") as box:
             box.border_title = participant
             yield Label(
-                f"The {wave} interview of {participant} is {status}.", classes="dialog-question"
+                f"The {wave} interview of {participant} {status}.", classes="dialog-question"
             )
             if self.why_not:
                 yield Label(self.why_not)

@@ -19,6 +19,7 @@ FLOOR_DBFS = -60.0  # the meter's empty end; speech sits around -30 … -10
 LOUD_DBFS = -6.0  # yellow from here: close to clipping
 CLIP_HOLD_S = 2.0  # a clip stays flagged this long, so a 0.1 s clip is not a flicker
 SILENCE_WARNING_S = 10.0
+WIDE_FROM = 100  # narrower terminals get the short disk line, leaving room for warnings
 
 STATE_LABELS = {
     "idle": ("○ not recording", "-idle"),
@@ -100,6 +101,7 @@ class RecordingBar(Vertical):
         self.state = "idle"
         self.warnings: list[str] = []
         self.guard_state = ""
+        self.disk: tuple[int, float] | None = None  # free bytes, hours of recording they hold
         self._shown: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -159,9 +161,17 @@ class RecordingBar(Vertical):
         self._set("#recording-warning", " · ".join(f"⚠ {w}" for w in warnings))
 
     def show_disk(self, free_bytes: int, hours_left: float) -> None:
+        self.disk = (free_bytes, hours_left)
         hours = f"{hours_left:.0f} h" if hours_left >= 10 else f"{hours_left:.1f} h"
         self.query_one("#disk-status").set_class(hours_left < 1.0, "-low")
-        self._set("#disk-status", f"disk {free_bytes / 1e9:.1f} GB free · {hours} of recording")
+        if self.app.size.width < WIDE_FROM:
+            self._set("#disk-status", f"disk {free_bytes / 1e9:.0f} GB · {hours} left")
+        else:
+            self._set("#disk-status", f"disk {free_bytes / 1e9:.1f} GB free · {hours} of recording")
+
+    def on_resize(self) -> None:
+        if self.disk is not None:
+            self.show_disk(*self.disk)  # the long or the short line, as the width allows
 
     def show_guard(self, state: str, text: str) -> None:
         widget = self.query_one("#guard-status")
