@@ -91,6 +91,7 @@ def main(
 def _register() -> None:
     from fieldkit.cli import (
         approval,
+        conversion,
         deid,
         export,
         participants,
@@ -113,6 +114,7 @@ def _register() -> None:
         export,
         report,
         passphrase,
+        conversion,
     ):
         for command in module.COMMANDS:
             main.add_command(command)
