@@ -474,6 +474,7 @@ def _build(
     the key slots, the recordings under their new names, the database. Returns the plan, the
     recordings whose file is missing, the journal and (encrypt) the new recovery key."""
     plan, missing = _plan(paths, direction, recording_paths(held))
+    _check_room(paths, plan, direction)
     journal = Journal(direction, tuple(plan), os.getpid(), now_iso())
     write_private_atomically(work / JOURNAL_FILE, journal.to_bytes())
     fsync_folder(paths.root)
@@ -535,6 +536,36 @@ def _plan(
         taken.add(new)
         plan.append(PlannedRecording(recording_id, stored_path, paths.relative(new)))
     return plan, missing
+
+
+def _check_room(paths: StudyPaths, plan: list[PlannedRecording], direction: Direction) -> None:
+    """The new copies are made beside the old ones: refuse at once, rather than part-way, when
+    the disk cannot hold them. Decoded audio can be far larger than an MP3 or FLAC file."""
+    from fieldkit.audio.reader import inspect_audio
+    from fieldkit.storage import NEARLY_FULL_BYTES, DiskFullError, format_size, free_bytes
+
+    needed = paths.database.stat().st_size
+    for recording in plan:
+        source = paths.absolute(recording.old)
+        if direction == "decrypt":
+            needed += source.stat().st_size  # the WAV is the same samples, a smaller header
+            continue
+        try:
+            info = inspect_audio(source)
+        except FieldkitError as error:
+            raise ConversionError(
+                f"cannot encrypt recording {recording.old}: {error.message}; nothing was changed",
+                error.hint,
+            ) from error
+        needed += info.frames * info.channels * 2  # 16-bit samples; chunk overhead < 1 %
+    free = free_bytes(paths.root)
+    if free is not None and free - NEARLY_FULL_BYTES < needed:
+        raise DiskFullError(
+            f"not enough free space to {direction} the study: the new copies need about "
+            f"{format_size(needed)} beside the old ones, and {format_size(free)} is free in "
+            f"{paths.root}",
+            "free some space on that disk and try again; nothing was changed",
+        )
 
 
 def _free_name(old: Path, suffix: str, taken: set[Path]) -> Path:

@@ -371,3 +371,40 @@ def test_working_files_are_owner_only(
     open_study(root).close()
     assert oct(work.stat().st_mode & 0o777) == "0o700"
     assert oct((work / "journal.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_refused_at_once_when_the_disk_cannot_hold_the_new_copies(
+    conversion_templates: Templates,
+    tmp_path: Path,
+    cli: CliRun,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The five FLAC files decode to ~30 MB of samples: with 5 MB free it would fail part-way."""
+    root = conversion_templates.copy("plain", tmp_path / "study")
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setattr("fieldkit.storage.free_bytes", lambda folder: 5 * 1024 * 1024)
+    before = snapshot(root)
+    error = fails(cli, "encrypt", "--study", root)
+    assert "not enough free space to encrypt the study" in error and "5.0 MB is free" in error
+    assert snapshot(root) == before and not (root / CONVERSION_FOLDER).exists()
+
+
+def test_the_passphrase_from_a_file(
+    conversion_templates: Templates,
+    tmp_path: Path,
+    cli: CliRun,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = conversion_templates.copy("plain", tmp_path / "study")
+    monkeypatch.delenv("FIELDKIT_PASSPHRASE", raising=False)
+    secret = tmp_path / "secret"
+    secret.write_text(PASSPHRASE + "\n")
+    secret.chmod(0o600)
+    out, _ = run(cli, "encrypt", "--study", root, "--passphrase-file", secret)
+    recovery_key_in(out)
+    assert (
+        "INTSTA006-PEER"
+        in run(cli, "participant", "list", "--study", root, "--passphrase-file", secret)[0]
+    )
+    run(cli, "decrypt", "--yes", "--study", root, "--passphrase-file", secret)
+    assert state_of(root) == "plain"
