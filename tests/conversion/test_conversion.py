@@ -21,6 +21,7 @@ import soundfile as sf
 
 from fieldkit.crypto import keys
 from fieldkit.private import CONVERSION_FOLDER
+from fieldkit.services.conversion import ConversionUnfinishedError, PlannedRecording, encrypt_study
 from fieldkit.services.study import now_iso, open_study
 from fieldkit.store.repo import Jobs, Recordings
 from tests import speech
@@ -408,3 +409,44 @@ def test_the_passphrase_from_a_file(
     )
     run(cli, "decrypt", "--yes", "--study", root, "--passphrase-file", secret)
     assert state_of(root) == "plain"
+
+
+def test_ctrl_c_part_way_takes_it_all_back(
+    conversion_templates: Templates,
+    tmp_path: Path,
+) -> None:
+    root = conversion_templates.copy("plain", tmp_path / "study")
+    before = snapshot(root)
+
+    def interrupt_at_the_third(done: int, total: int, recording: PlannedRecording) -> None:
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        encrypt_study(open_study(root), PASSPHRASE, print, progress=interrupt_at_the_third)
+    assert snapshot(root) == before
+    assert state_of(root) == "plain"
+
+
+def test_a_failure_after_the_switch_leaves_the_new_study_and_a_rerun_finishes(
+    conversion_templates: Templates,
+    tmp_path: Path,
+    cli: CliRun,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The terminal went away as the recovery key was printed: the study is encrypted already;
+    the error says so, and the re-run removes the plain copies and shows a new recovery key."""
+    root = conversion_templates.copy("plain", tmp_path / "study")
+
+    def terminal_gone(recovery_key: str) -> None:
+        raise OSError(5, "Input/output error")
+
+    with pytest.raises(ConversionUnfinishedError, match="is encrypted now, but removing"):
+        encrypt_study(open_study(root), PASSPHRASE, terminal_gone)
+    assert state_of(root) == "encrypted"
+    assert list((root / "audio").glob("*.flac"))  # the plain copies are still there
+    monkeypatch.setenv("FIELDKIT_PASSPHRASE", PASSPHRASE)
+    out, err = run(cli, "encrypt", "--study", root)
+    assert "finished an interrupted `fieldkit encrypt`" in err
+    keys.unlock_with_recovery_key(root, recovery_key_in(out))
+    assert not list((root / "audio").glob("*.flac")) and plain_leftovers(root) == {}
