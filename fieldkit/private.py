@@ -12,7 +12,8 @@ file others could read.
 
 `tighten_study` takes group and other permissions off fieldkit's own files and folders in a
 study made before this (or copied with loose modes): the study folder, study.toml, the database
-and its companions, the key slots, and everything in audio/, logs/, exports/ and schedules/.
+and its companions, the key slots, and everything in audio/, logs/, exports/,
+schedules/ and .conversion/ (a conversion's working folder).
 Other files a user keeps in the study folder are left alone.
 """
 
@@ -45,7 +46,9 @@ STUDY_OWN_FILES = (
     "keyslots.json",
     ".transcribe.lock",
 )
-STUDY_OWN_FOLDERS = ("audio", "logs", "exports", "schedules")
+# Where `fieldkit encrypt` / `decrypt` build the converted study (services/conversion.py).
+CONVERSION_FOLDER = ".conversion"
+STUDY_OWN_FOLDERS = ("audio", "logs", "exports", "schedules", CONVERSION_FOLDER)
 
 
 # -- creating ------------------------------------------------------------------------------------

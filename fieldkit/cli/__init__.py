@@ -92,6 +92,7 @@ def main(
 def _register() -> None:
     from fieldkit.cli import (
         approval,
+        conversion,
         deid,
         export,
         participants,
@@ -114,6 +115,7 @@ def _register() -> None:
         export,
         report,
         passphrase,
+        conversion,
     ):
         for command in module.COMMANDS:
             main.add_command(command)

@@ -53,6 +53,7 @@ class AppContext:
                 root, actor=self.actor, passphrase=passphrase_source(self.passphrase_file)
             )
             announce_tightened(self._study)
+            announce_conversion(self._study)
             announce_recovery(self._study)
         return self._study
 
@@ -62,6 +63,7 @@ class AppContext:
         root = study_dir_from(self.study_dir)
         remember_study_root(root)
         study = find_study(root, actor=self.actor)
+        announce_conversion(study)
         if study.encrypted and passphrase_given(self.passphrase_file):
             unlock_study(study, passphrase_source(self.passphrase_file)())
         if not study.locked:
@@ -125,6 +127,12 @@ def announce_tightened(study: Study) -> None:
     """Opening a study makes fieldkit's own files in it owner-only; say so when it changed any."""
     if study.permissions_tightened:
         click.echo(f"note: {private.tightened_note(study.permissions_tightened)}", err=True)
+
+
+def announce_conversion(study: Study) -> None:
+    """An interrupted `fieldkit encrypt`/`decrypt` left work to finish: say what to run."""
+    if study.conversion_note:
+        click.echo(f"note: {study.conversion_note}", err=True)
 
 
 def note_outside_study(study: Study, path: Path, folder: bool = False) -> None:

@@ -31,7 +31,13 @@ from fieldkit.crypto.errors import (
 )
 from fieldkit.errors import FieldkitError, NotAStudyError
 from fieldkit.paths import StudyPaths, shipped_schedule
-from fieldkit.private import copy_private, open_private, private_mkdir, tighten_study
+from fieldkit.private import (
+    CONVERSION_FOLDER,
+    copy_private,
+    open_private,
+    private_mkdir,
+    tighten_study,
+)
 from fieldkit.store.db import (
     create_database,
     failure_message,
@@ -78,6 +84,8 @@ class Study:
     actor: str
     # How many of the study's files and folders opening it made owner-only (the faces say so).
     permissions_tightened: int = 0
+    # What an interrupted `fieldkit encrypt`/`decrypt` left, for the faces to say ('' usually).
+    conversion_note: str = ""
     encrypted: bool = False
     _key: keys.DataKey | None = field(default=None, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
@@ -194,6 +202,7 @@ def find_study(root: Path, actor: str | None = None) -> Study:
             "create one with `fieldkit init DIR`, or name one with --study DIR or $FIELDKIT_STUDY",
         )
     tightened = tighten_study(paths)  # before SQLite makes its -wal/-shm with the db file's mode
+    conversion_note = _settle_conversion(paths)  # before the database and key slots are looked at
     config = load_config(paths.config)
     if not paths.database.is_file():
         raise NotAStudyError(
@@ -207,7 +216,18 @@ def find_study(root: Path, actor: str | None = None) -> Study:
         actor=actor or default_actor(),
         permissions_tightened=tightened,
         encrypted=encrypted,
+        conversion_note=conversion_note,
     )
+
+
+def _settle_conversion(paths: StudyPaths) -> str:
+    """A conversion to or from encrypted is running (refused) or was interrupted: see
+    services/conversion.py. The usual case costs one stat."""
+    if not (paths.root / CONVERSION_FOLDER).is_dir():
+        return ""
+    from fieldkit.services.conversion import settle_on_open
+
+    return settle_on_open(paths)
 
 
 def study_is_encrypted(paths: StudyPaths) -> bool:
