@@ -38,45 +38,77 @@ def inspect_audio(path: Path) -> AudioInfo:
     return info
 
 
+BLOCK_S = 10.0  # what read_blocks hands over at a time: small next to any recording
+
+
+def read_blocks(
+    path: Path,
+    start: float = 0.0,
+    end: float | None = None,
+    samplerate: int | None = None,
+    block_s: float = BLOCK_S,
+) -> AudioBlocks:
+    """The one place a recording's samples are read: the audio between `start` and `end` seconds
+    as float32 (frames, channels) blocks of about `block_s`, streamed from disk, so that memory
+    does not grow with the recording. With `samplerate`, the audio is resampled to it.
+
+    Every other reader here (read_audio, iter_audio_blocks) goes through this function: a reader
+    for another kind of recording (an encrypted one, say) is plugged in here and nowhere else.
+    Problems with the file raise AudioError, here or while iterating.
+    """
+    path = Path(path)
+    _require_nonempty_file(path)
+    start = max(0.0, float(start))
+    block_s = max(0.01, float(block_s))
+    blocks = _soundfile_blocks(path, start, end, samplerate, block_s)
+    return blocks or _pyav_blocks(path, start, end, samplerate, block_s)
+
+
+class AudioBlocks(Iterator[np.ndarray]):
+    """An iterator of (frames, channels) float32 blocks that knows their rate and channel count.
+    Use it in a `with` block (or iterate it to the end) so the file is closed."""
+
+    def __init__(self, samplerate: int, channels: int, blocks: Iterator[np.ndarray]) -> None:
+        self.samplerate = samplerate
+        self.channels = channels
+        self._blocks = blocks
+
+    def __next__(self) -> np.ndarray:
+        return next(self._blocks)
+
+    def __enter__(self) -> AudioBlocks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        close = getattr(self._blocks, "close", None)
+        if close is not None:
+            close()
+
+
 def read_audio(
     path: Path, start: float = 0.0, end: float | None = None, samplerate: int | None = None
 ) -> tuple[np.ndarray, int]:
     """Samples between `start` and `end` seconds as float32 (frames, channels), and their rate.
 
-    With `samplerate`, the audio is resampled to it.
+    With `samplerate`, the audio is resampled to it. Holds the whole range in memory: for short
+    ranges (playback); long ones are read block by block with read_blocks.
     """
-    path = Path(path)
-    _require_nonempty_file(path)
-    start = max(0.0, float(start))
-    if end is not None and end <= start:
-        info = inspect_audio(path)
-        return np.zeros((0, info.channels), dtype=np.float32), samplerate or info.samplerate
-    native = _read_with_soundfile(path, start, end, samplerate)
-    if native is not None:
-        return native
-    return _read_with_pyav(path, start, end, samplerate)
+    with read_blocks(path, start, end, samplerate) as blocks:
+        parts = list(blocks)
+        if not parts:
+            return np.zeros((0, blocks.channels), dtype=np.float32), blocks.samplerate
+        data = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return np.ascontiguousarray(data, dtype=np.float32), blocks.samplerate
 
 
 def iter_audio_blocks(path: Path, samplerate: int) -> Iterator[np.ndarray]:
-    """Decode a file as float32 (frames, source channels) blocks at `samplerate`, streaming."""
-    path = Path(path)
-    _require_nonempty_file(path)
-    av = _import_av()
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as error:
-        raise _unreadable(path, error) from error
-    with container:
-        stream = _audio_stream(container, path)
-        resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=samplerate)
-        try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    yield _planar_to_frames(out)
-            for out in resampler.resample(None):
-                yield _planar_to_frames(out)
-        except av.error.FFmpegError as error:
-            raise _unreadable(path, error) from error
+    """Decode a whole file as float32 (frames, source channels) blocks at `samplerate`, streaming
+    in small blocks (a virtual microphone hands them on at their own pace)."""
+    with read_blocks(path, samplerate=samplerate, block_s=0.1) as blocks:
+        yield from blocks
 
 
 def remix(block: np.ndarray, channels: int) -> np.ndarray:
@@ -156,66 +188,128 @@ def _pyav_duration(container: Any, stream: Any) -> float:
     return 0.0
 
 
-def _read_with_soundfile(
-    path: Path, start: float, end: float | None, samplerate: int | None
-) -> tuple[np.ndarray, int] | None:
-    """The range at the file's own rate, or None when libsndfile cannot (or need not) do it."""
+def _soundfile_blocks(
+    path: Path, start: float, end: float | None, samplerate: int | None, block_s: float
+) -> AudioBlocks | None:
+    """Blocks at the file's own rate through libsndfile, or None when it cannot (or need not)
+    read the file: then PyAV decides."""
     import soundfile
 
     try:
-        with soundfile.SoundFile(str(path)) as handle:
-            rate = int(handle.samplerate)
-            if samplerate is not None and samplerate != rate:
-                return None  # resampling is PyAV's job
-            first = min(round(start * rate), handle.frames)
-            last = handle.frames if end is None else min(round(end * rate), handle.frames)
-            handle.seek(first)
-            data = handle.read(max(0, last - first), dtype="float32", always_2d=True)
-            return data, rate
-    except Exception:  # not for libsndfile (or damaged): PyAV decides
+        handle = soundfile.SoundFile(str(path))
+    except Exception:  # not for libsndfile (or damaged)
         return None
+    try:
+        rate = int(handle.samplerate)
+        if samplerate is not None and samplerate != rate:
+            handle.close()
+            return None  # resampling is PyAV's job
+        first = min(round(start * rate), handle.frames)
+        last = handle.frames if end is None else min(round(end * rate), handle.frames)
+        handle.seek(first)
+    except Exception:
+        handle.close()
+        return None
+    block = max(1, round(block_s * rate))
+    blocks = _soundfile_generator(handle, path, max(0, last - first), block)
+    return AudioBlocks(rate, int(handle.channels), blocks)
 
 
-def _read_with_pyav(
-    path: Path, start: float, end: float | None, samplerate: int | None
-) -> tuple[np.ndarray, int]:
+def _soundfile_generator(handle: Any, path: Path, frames: int, block: int) -> Iterator[np.ndarray]:
+    with handle:
+        while frames > 0:
+            try:
+                data = handle.read(min(block, frames), dtype="float32", always_2d=True)
+            except Exception as error:  # damaged mid-way
+                raise _unreadable(path, error) from error
+            if len(data) == 0:
+                return
+            frames -= len(data)
+            yield data
+
+
+def _pyav_blocks(
+    path: Path, start: float, end: float | None, samplerate: int | None, block_s: float
+) -> AudioBlocks:
     av = _import_av()
     try:
-        with av.open(str(path)) as container:
-            stream = _audio_stream(container, path)
-            rate = int(samplerate or stream.rate)
-            if start > 0 and stream.time_base is not None:
-                container.seek(int(start / stream.time_base), stream=stream)
-            data = _decode_range(container, stream, rate, start, end)
-            return data, rate
+        container = av.open(str(path))
     except av.error.FFmpegError as error:
         raise _unreadable(path, error) from error
+    try:
+        stream = _audio_stream(container, path)
+        rate = int(samplerate or stream.rate)
+        channels = int(stream.layout.nb_channels)
+        if start > 0 and stream.time_base is not None:
+            container.seek(int(start / stream.time_base), stream=stream)
+    except av.error.FFmpegError as error:
+        container.close()
+        raise _unreadable(path, error) from error
+    except Exception:
+        container.close()
+        raise
+    frames = _pyav_frames(container, stream, path, rate, start, end)
+    return AudioBlocks(rate, channels, _rebatched(frames, max(1, round(block_s * rate))))
 
 
-def _decode_range(
-    container: Any, stream: Any, rate: int, start: float, end: float | None
-) -> np.ndarray:
+def _pyav_frames(
+    container: Any, stream: Any, path: Path, rate: int, start: float, end: float | None
+) -> Iterator[np.ndarray]:
+    """Decoded and resampled audio from `start` (after a seek to the packet before it) to `end`."""
     av = _import_av()
     resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
-    blocks: list[np.ndarray] = []
-    first_time: float | None = None
-    for frame in container.decode(stream):
-        if first_time is None:
-            first_time = float(frame.time) if frame.time is not None else 0.0
-        blocks.extend(_planar_to_frames(out) for out in resampler.resample(frame))
-        decoded_until = first_time + sum(len(b) for b in blocks) / rate
-        if end is not None and decoded_until >= end:
-            break
-    blocks.extend(_planar_to_frames(out) for out in resampler.resample(None))
-    channels = stream.layout.nb_channels
-    if not blocks:
-        return np.zeros((0, channels), dtype=np.float32)
-    data = np.concatenate(blocks)
-    offset = round((start - (first_time or 0.0)) * rate)
-    data = data[max(0, offset) :]
-    if end is not None:
-        data = data[: max(0, round((end - start) * rate))]
-    return np.ascontiguousarray(data, dtype=np.float32)
+    skip: int | None = None  # frames before `start` in what the seek landed on
+    left = None if end is None else max(0, round((end - start) * rate))
+    with container:
+        try:
+            for frame in container.decode(stream):
+                if skip is None:
+                    first_time = float(frame.time) if frame.time is not None else 0.0
+                    skip = max(0, round((start - first_time) * rate))
+                for out in resampler.resample(frame):
+                    samples, skip, left = _trimmed(_planar_to_frames(out), skip, left)
+                    if len(samples):
+                        yield samples
+                if left == 0:
+                    return
+            for out in resampler.resample(None):
+                samples, skip, left = _trimmed(_planar_to_frames(out), skip or 0, left)
+                if len(samples):
+                    yield samples
+        except av.error.FFmpegError as error:
+            raise _unreadable(path, error) from error
+
+
+def _trimmed(
+    samples: np.ndarray, skip: int, left: int | None
+) -> tuple[np.ndarray, int, int | None]:
+    """Drop `skip` frames from the front and keep at most `left`; returns what is still to skip
+    and to keep."""
+    dropped = min(skip, len(samples))
+    samples = samples[dropped:]
+    if left is not None:
+        samples = samples[:left]
+        left -= len(samples)
+    return samples, skip - dropped, left
+
+
+def _rebatched(pieces: Iterator[np.ndarray], block: int) -> Iterator[np.ndarray]:
+    """Join a decoder's small frames into blocks of `block` frames (the last may be shorter)."""
+    pending: list[np.ndarray] = []
+    count = 0
+    try:
+        for piece in pieces:
+            pending.append(piece)
+            count += len(piece)
+            if count >= block:
+                yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+                pending, count = [], 0
+        if pending:
+            yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
 
 
 def _planar_to_frames(frame: Any) -> np.ndarray:
