@@ -36,7 +36,9 @@ def receive(stream: IO[bytes]) -> Any:
 def main(argv: list[str]) -> int:
     os.environ["HF_HUB_OFFLINE"] = "1"
     from fieldkit.errors import FieldkitError
-    from fieldkit.transcribe.engine import EngineOptions, load_model, transcribe_chunk
+    from fieldkit.transcribe.live import transcribe_chunk
+    from fieldkit.transcribe.loading import load_model
+    from fieldkit.transcribe.options import EngineOptions
 
     model_dir, vocabulary = Path(argv[0]), tuple(argv[1:])
     out, inp = sys.stdout.buffer, sys.stdin.buffer
