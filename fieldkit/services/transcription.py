@@ -1,7 +1,7 @@
 """Transcription jobs: a queue in the database, worked off by a separate process.
 
 The engine (faster-whisper) runs only in the worker process
-(`python -m fieldkit.transcribe.worker`), so a crash of the engine cannot take the app, a
+(`python -m fieldkit.workers.transcription`), so a crash of the engine cannot take the app, a
 recording or any saved data with it. The queue survives restarts: a job left "running" by a dead
 worker is queued again.
 """
@@ -310,7 +310,7 @@ def start_worker(study: Study) -> subprocess.Popen[bytes]:
     log_dir = study.root / "logs"
     log_dir.mkdir(exist_ok=True)
     log = (log_dir / WORKER_LOG).open("ab")
-    command = [sys.executable, "-m", "fieldkit.transcribe.worker", "--study", str(study.root)]
+    command = [sys.executable, "-m", "fieldkit.workers.transcription", "--study", str(study.root)]
     try:
         return subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     finally:
