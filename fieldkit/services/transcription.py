@@ -27,9 +27,19 @@ from fieldkit.processes import process_alive
 from fieldkit.services.interviews import check_wave
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
-from fieldkit.store.repo import InterviewRow, Interviews, JobRow, Jobs, Recordings, Transcripts
+from fieldkit.store.parts import TranscriptPart, TranscriptParts
+from fieldkit.store.repo import (
+    InterviewRow,
+    Interviews,
+    JobRow,
+    Jobs,
+    RecordingRow,
+    Recordings,
+    Transcripts,
+)
 
 if TYPE_CHECKING:
+    from fieldkit.transcribe.engine import EngineOptions, StretchRules
     from fieldkit.transcribe.models import ModelInfo
 
 WORKER_LOG = "transcribe.log"
@@ -172,44 +182,28 @@ class JobOutcome:
     seconds: float = 0.0
 
 
-def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) -> JobOutcome:
-    """Transcribe every recording of the job's interview and store the machine transcript."""
-    from fieldkit.transcribe.engine import EngineOptions, transcribe_recording
+def run_job(
+    study: Study,
+    job: JobRow,
+    cancel: threading.Event | None = None,
+    *,
+    rules: StretchRules | None = None,
+) -> JobOutcome:
+    """Transcribe every recording of the job's interview and store the machine transcript.
 
+    Each stretch is stored as a transcript part as soon as it is decoded, so a job that runs
+    again (after a crash, a cancel or a failure) resumes after the last one stored. `rules`
+    (tests) changes where recordings are cut into stretches.
+    """
     interview = Interviews(study.db).get(job.interview_id)
     started = time.monotonic()
     recordings = Recordings(study.db).for_interview(interview.id)
     total = sum(r.duration_s or 0.0 for r in recordings) or 1.0
-    done_s = 0.0
-    last_write = 0.0
-
-    def progress(fraction: float, length: float) -> None:
-        nonlocal last_write
-        now = time.monotonic()
-        if now - last_write >= 0.5:  # a small write, at most twice a second
-            last_write = now
-            Jobs(study.db).update(job.id, progress=min(0.99, (done_s + fraction * length) / total))
-
     try:
-        _, model_dir = model_choice(study, job.model)
-        options = EngineOptions(vocabulary=vocabulary(study))
-        segments: list[Segment] = []
-        channels = 1
-        for rec in recordings:
-            length = rec.duration_s or 0.0
-            result = transcribe_recording(
-                study.paths.absolute(rec.path),
-                model_dir,
-                channel_map=rec.channel_map or None,
-                options=options,
-                on_progress=lambda f, length=length: progress(f, length),
-                cancel=cancel,
-            )
-            segments += [_shifted(s, rec.offset_s) for s in result.segments]
-            channels = max(channels, result.channels)
-            done_s += length
+        segments, channels = _transcribe_recordings(study, job, recordings, total, cancel, rules)
         with study.transaction():
             store_machine_transcript(study, interview, segments, job.model or "", channels)
+            TranscriptParts(study.db).delete_for([rec.id for rec in recordings])
             Jobs(study.db).update(job.id, status="done", progress=1.0, finished_at=now_iso())
             study.audit(
                 "transcribed",
@@ -237,6 +231,104 @@ def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) ->
         words=words,
         seconds=time.monotonic() - started,
     )
+
+
+def _transcribe_recordings(
+    study: Study,
+    job: JobRow,
+    recordings: Sequence[RecordingRow],
+    total: float,
+    cancel: threading.Event | None,
+    rules: StretchRules | None,
+) -> tuple[list[Segment], int]:
+    """The interview's segments (interview time) and channel count, recording by recording,
+    each resumed after its stored parts; every stretch decoded is stored as a part at once."""
+    from fieldkit.transcribe.engine import (
+        EngineOptions,
+        StretchDone,
+        StretchRules,
+        transcribe_recording,
+    )
+
+    _, model_dir = model_choice(study, job.model)
+    options = EngineOptions(vocabulary=vocabulary(study))
+    rules = rules or StretchRules.for_options(options)
+    progress = _ProgressWriter(study, job.id, total)
+    segments: list[Segment] = []
+    channels = 1
+    for rec in recordings:
+        length = rec.duration_s or 0.0
+        settings = _settings_key(model_dir, options, rec.channel_map, rules)
+        parts = _parts_to_resume(study, rec.id, settings)
+        resume_s = parts[-1].end_s if parts else 0.0
+        recorded = [segment for part in parts for segment in part.segments]
+
+        def store(done: StretchDone, rec_id: int = rec.id, settings: str = settings) -> None:
+            with study.transaction():
+                TranscriptParts(study.db).add(
+                    rec_id, done.start_s, done.end_s, settings, done.segments, now_iso()
+                )
+
+        ahead = min(resume_s, length)
+        result = transcribe_recording(
+            study.paths.absolute(rec.path),
+            model_dir,
+            channel_map=rec.channel_map or None,
+            options=options,
+            on_progress=lambda f, ahead=ahead, rest=length - ahead: progress(ahead + f * rest),
+            cancel=cancel,
+            start_s=resume_s,
+            rules=rules,
+            on_stretch=store,
+        )
+        recorded += result.segments
+        segments += [_shifted(s, rec.offset_s) for s in recorded]
+        channels = max(channels, result.channels)
+        progress.done_s += length
+    return segments, channels
+
+
+class _ProgressWriter:
+    """The job's progress, written at most twice a second (a small write)."""
+
+    def __init__(self, study: Study, job_id: int, total_s: float) -> None:
+        self.study, self.job_id, self.total_s = study, job_id, total_s
+        self.done_s = 0.0  # seconds of the recordings before the current one
+        self.last_write = 0.0
+
+    def __call__(self, seconds_in_recording: float) -> None:
+        now = time.monotonic()
+        if now - self.last_write >= 0.5:
+            self.last_write = now
+            fraction = min(0.99, (self.done_s + seconds_in_recording) / self.total_s)
+            Jobs(self.study.db).update(self.job_id, progress=fraction)
+
+
+def _parts_to_resume(study: Study, recording_id: int, settings: str) -> list[TranscriptPart]:
+    """The recording's stored parts decoded with these settings; parts decoded otherwise go."""
+    with study.transaction():
+        TranscriptParts(study.db).delete_other_settings(recording_id, settings)
+    return TranscriptParts(study.db).for_recording(recording_id, settings)
+
+
+def _settings_key(
+    model_dir: Path, options: EngineOptions, channel_map: Sequence[str], rules: StretchRules
+) -> str:
+    """What a part was decoded with: a part is reused only by a job that would decode the same."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from fieldkit import __version__
+
+    settings = {
+        "fieldkit": __version__,
+        "model": str(model_dir),
+        "options": asdict(options),
+        "channel_map": list(channel_map),
+        "rules": asdict(rules),
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def store_machine_transcript(
@@ -285,7 +377,12 @@ def vocabulary(study: Study) -> tuple[str, ...]:
     return tuple(dict.fromkeys(words))
 
 
-def run_pending(study: Study, on_outcome: Callable[[JobOutcome], None] | None = None) -> int:
+def run_pending(
+    study: Study,
+    on_outcome: Callable[[JobOutcome], None] | None = None,
+    *,
+    rules: StretchRules | None = None,
+) -> int:
     """Work off the queue until it is empty. Returns how many jobs ran."""
     requeue_stale_jobs(study)
     count = 0
@@ -296,7 +393,7 @@ def run_pending(study: Study, on_outcome: Callable[[JobOutcome], None] | None = 
         job = queued[0]
         if not Jobs(study.db).claim(job.id, os.getpid(), now_iso()):
             continue
-        outcome = run_job(study, Jobs(study.db).get(job.id))
+        outcome = run_job(study, Jobs(study.db).get(job.id), rules=rules)
         count += 1
         if on_outcome:
             on_outcome(outcome)
