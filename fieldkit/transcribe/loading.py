@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import TranscriptionError
 from fieldkit.transcribe.models import (
@@ -22,6 +22,8 @@ from fieldkit.transcribe.models import (
 from fieldkit.transcribe.options import DEFAULT_OPTIONS, EngineOptions, first_line
 
 if TYPE_CHECKING:
+    import ctranslate2
+    import numpy as np
     from faster_whisper import WhisperModel
 
 
@@ -33,9 +35,7 @@ def load_model(model_dir: Path, options: EngineOptions = DEFAULT_OPTIONS) -> Whi
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     try:
-        from faster_whisper import WhisperModel
-
-        return WhisperModel(
+        return _model_class()(
             str(model_dir),
             device="cpu",
             compute_type=options.compute_type,
@@ -47,6 +47,66 @@ def load_model(model_dir: Path, options: EngineOptions = DEFAULT_OPTIONS) -> Whi
             f"Model {model_dir} could not be loaded ({first_line(error)})",
             f"The model may be damaged. {CONVERT_HINT}",
         ) from None
+
+
+# The batched pipeline encodes eight 30 s windows at once and aligns their words at once. The
+# encoder's attention over 1500 frames takes ~60 MB per window, so those two steps set the
+# engine's peak memory; run in pairs they need a quarter of it, at the same speed (the matrices
+# are large either way). Decoding, which does gain from the batch, still sees all eight.
+ENCODE_GROUP = 2
+
+
+@functools.cache
+def _model_class() -> type[WhisperModel]:
+    """faster-whisper's WhisperModel, encoding and aligning a batch a few windows at a time."""
+    import ctranslate2
+    import numpy as np
+    from faster_whisper import WhisperModel
+
+    def group(view: ctranslate2.StorageView, first: int) -> ctranslate2.StorageView:
+        rows = np.asarray(view)[first : first + ENCODE_GROUP]
+        return ctranslate2.StorageView.from_array(np.ascontiguousarray(rows))
+
+    class GroupedWhisperModel(WhisperModel):
+        def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
+            if features.ndim != 3 or len(features) <= ENCODE_GROUP or self.model.device != "cpu":
+                return super().encode(features)
+            parts = [
+                np.asarray(super(GroupedWhisperModel, self).encode(features[i : i + ENCODE_GROUP]))
+                for i in range(0, len(features), ENCODE_GROUP)
+            ]
+            return ctranslate2.StorageView.from_array(np.concatenate(parts))
+
+        def find_alignment(
+            self,
+            tokenizer: Any,
+            text_tokens: list[Any],
+            encoder_output: ctranslate2.StorageView,
+            num_frames: Any,
+            median_filter_width: int = 7,
+        ) -> list[Any]:
+            count = len(text_tokens)
+            if count <= ENCODE_GROUP or self.model.device != "cpu":
+                return super().find_alignment(
+                    tokenizer, text_tokens, encoder_output, num_frames, median_filter_width
+                )
+            found: list[Any] = []
+            for first in range(0, count, ENCODE_GROUP):
+                frames = (
+                    num_frames[first : first + ENCODE_GROUP]
+                    if isinstance(num_frames, list)
+                    else num_frames
+                )
+                found += super().find_alignment(
+                    tokenizer,
+                    text_tokens[first : first + ENCODE_GROUP],
+                    group(encoder_output, first),
+                    frames,
+                    median_filter_width,
+                )
+            return found
+
+    return GroupedWhisperModel
 
 
 @functools.lru_cache(maxsize=2)
