@@ -23,7 +23,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -132,8 +131,6 @@ class StretchTranscriber:
             raise TranscriptionError(
                 f"Transcription failed at {offset_s:.0f} s ({first_line(error)})", ENGINE_HINT
             ) from None
-        finally:
-            _return_freed_memory()
         return [shifted(segment, offset_s) for segment in segments]
 
     def _decode(self, audio: Audio, report: Callable[[float], None]) -> list[Segment]:
@@ -211,27 +208,6 @@ def _stretches(path: Path, start_s: float, rules: StretchRules) -> Iterator[Stre
 
     with read_blocks(path, start=start_s, samplerate=SAMPLERATE) as blocks:
         yield from cut_stretches(blocks, rules, start_s)
-
-
-def _return_freed_memory() -> None:
-    """Hand the memory a stretch freed back to the system (glibc's malloc_trim).
-
-    Decoding a stretch allocates a few hundred MB in many sizes across the engine's threads;
-    glibc keeps much of it after it is freed, fragmented, and the next stretch's peak lands on
-    top: without this the peak crept up by about 90 MB a stretch. A no-op off glibc."""
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            import ctypes
-
-            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
-
-
-_malloc_trim: Any = None
 
 
 def _describe(path: Path) -> tuple[int, float]:
