@@ -1,14 +1,15 @@
 """faster-whisper on the CPU, offline, one stretch of a recording at a time.
 
-A recording is read block by block (audio.reader.read_blocks) and cut at pauses into stretches
-of one to three minutes (stretches.py); each stretch is decoded with its full context by the
-batched pipeline (decoding.py), its words attributed to speakers by channel with crosstalk
-decoded per channel (crosstalk.py), and its times shifted by the stretch's start. So memory stays
-flat in the length of the recording, and each stretch's segments are final as soon as it is done:
-`on_stretch` hands them over (a job stores them, and resumes after the last one stored).
+A recording is read block by block (audio.reader.read_blocks) and cut into stretches of up to
+five minutes, in pauses where the batched decoder closes a window anyway (stretches.py); each
+stretch is decoded with its full context by the batched pipeline (decoding.py), its words
+attributed to speakers by channel, with crosstalk decoded per channel (crosstalk.py), and its
+times shifted by the stretch's start. So memory stays flat in the length of the recording, and
+each stretch's segments are final as soon as it is done: `on_stretch` hands them over (a job
+stores them, and resumes after the last one stored).
 
 `StretchTranscriber` is the engine for any source of audio (a file here; a recording while it is
-made next): give it a stretch's samples and where the stretch starts.
+being made, fed through a StretchCutter): give it a stretch's samples and where it starts.
 
 Two channels that carry one signal (a mono recorder's file copied to both, one stereo recorder)
 are transcribed once with no speakers: channel energy cannot tell anybody apart there.
@@ -134,19 +135,16 @@ class StretchTranscriber:
         return [shifted(segment, offset_s) for segment in segments]
 
     def _decode(self, audio: Audio, report: Callable[[float], None]) -> list[Segment]:
-        two_people = self.speaker_map is not None and len(audio.channels) == 2
-        energy = channel_energy(audio) if two_people else None
-        if energy is not None:
-            identical = speakers.same_signal(energy, HOP_S)
-            if identical:
-                self.identical_stretches += 1
-            elif speakers.speech_seconds(energy, HOP_S) >= speakers.SAME_SIGNAL_MIN_SPEECH_S:
+        if self.speaker_map is None or len(audio.channels) != 2:
+            return decode_mix(self.decoder, audio, report)  # speakers unknown
+        energy = channel_energy(audio)
+        if not speakers.same_signal(energy, HOP_S):
+            if speakers.speech_seconds(energy, HOP_S) >= speakers.SAME_SIGNAL_MIN_SPEECH_S:
                 self.distinct_stretches += 1
-            if not identical and self.speaker_map is not None:
-                return decode_two_channels(self.decoder, audio, energy, self.speaker_map, report)
-            # One signal on both channels tells nobody apart: once, speakers unknown.
-            audio = audio.louder_channel()
-        return decode_mix(self.decoder, audio, report)
+            return decode_two_channels(self.decoder, audio, energy, self.speaker_map, report)
+        # One signal on both channels tells nobody apart: once, speakers unknown.
+        self.identical_stretches += 1
+        return decode_mix(self.decoder, audio.louder_channel(), report)
 
 
 def transcribe_recording(

@@ -45,7 +45,9 @@ class StretchRules:
 
     def __post_init__(self) -> None:
         if not 0 < self.min_s <= self.max_s or self.pause_s <= 0 or self.windows < 1:
-            raise ValueError(f"stretch rules need 0 < min_s <= max_s, pause_s > 0: {self}")
+            raise ValueError(
+                f"stretch rules need 0 < min_s <= max_s, pause_s > 0, windows >= 1: {self}"
+            )
 
 
 DEFAULT_RULES = StretchRules()
