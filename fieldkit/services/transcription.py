@@ -9,6 +9,7 @@ worker is queued again.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import subprocess
 import sys
@@ -39,7 +40,7 @@ from fieldkit.store.repo import (
 )
 
 if TYPE_CHECKING:
-    from fieldkit.transcribe.engine import EngineOptions, StretchRules
+    from fieldkit.transcribe.engine import EngineOptions, StretchDone, StretchRules
     from fieldkit.transcribe.models import ModelInfo
 
 WORKER_LOG = "transcribe.log"
@@ -243,12 +244,7 @@ def _transcribe_recordings(
 ) -> tuple[list[Segment], int]:
     """The interview's segments (interview time) and channel count, recording by recording,
     each resumed after its stored parts; every stretch decoded is stored as a part at once."""
-    from fieldkit.transcribe.engine import (
-        EngineOptions,
-        StretchDone,
-        StretchRules,
-        transcribe_recording,
-    )
+    from fieldkit.transcribe.engine import EngineOptions, StretchRules, transcribe_recording
 
     _, model_dir = model_choice(study, job.model)
     options = EngineOptions(vocabulary=vocabulary(study))
@@ -258,17 +254,10 @@ def _transcribe_recordings(
     channels = 1
     for rec in recordings:
         length = rec.duration_s or 0.0
-        settings = _settings_key(model_dir, options, rec.channel_map, rules)
+        settings = parts_key(model_dir, options, rec.channel_map, rules)
         parts = _parts_to_resume(study, rec.id, settings)
         resume_s = parts[-1].end_s if parts else 0.0
         recorded = [segment for part in parts for segment in part.segments]
-
-        def store(done: StretchDone, rec_id: int = rec.id, settings: str = settings) -> None:
-            with study.transaction():
-                TranscriptParts(study.db).add(
-                    rec_id, done.start_s, done.end_s, settings, done.segments, now_iso()
-                )
-
         ahead = min(resume_s, length)
         result = transcribe_recording(
             study.paths.absolute(rec.path),
@@ -279,7 +268,7 @@ def _transcribe_recordings(
             cancel=cancel,
             start_s=resume_s,
             rules=rules,
-            on_stretch=store,
+            on_stretch=functools.partial(store_part, study, rec.id, settings),
         )
         recorded += result.segments
         segments += [_shifted(s, rec.offset_s) for s in recorded]
@@ -311,10 +300,12 @@ def _parts_to_resume(study: Study, recording_id: int, settings: str) -> list[Tra
     return TranscriptParts(study.db).for_recording(recording_id, settings)
 
 
-def _settings_key(
+def parts_key(
     model_dir: Path, options: EngineOptions, channel_map: Sequence[str], rules: StretchRules
 ) -> str:
-    """What a part was decoded with: a part is reused only by a job that would decode the same."""
+    """What a part was decoded with: a part is reused only by a job that would decode the same
+    (a transcriber working while the interview is recorded stores its parts under this key too,
+    and the job that runs at the end resumes after them)."""
     import hashlib
     import json
     from dataclasses import asdict
@@ -329,6 +320,14 @@ def _settings_key(
         "rules": asdict(rules),
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def store_part(study: Study, recording_id: int, key: str, done: StretchDone) -> None:
+    """Store one decoded stretch of a recording (its segments in recording time) at once."""
+    with study.transaction():
+        TranscriptParts(study.db).add(
+            recording_id, done.start_s, done.end_s, key, done.segments, now_iso()
+        )
 
 
 def store_machine_transcript(
