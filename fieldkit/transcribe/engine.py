@@ -123,6 +123,8 @@ class StretchTranscriber:
                 "Pass mono or two-channel audio",
             )
         report = on_progress or (lambda fraction: None)
+        if len(channels) == 0:
+            return []
         audio = Audio.of(channels)
         try:
             segments = self._decode(audio, report)

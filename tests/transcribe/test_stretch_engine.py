@@ -215,3 +215,5 @@ def test_a_stretch_of_samples_from_anywhere(
     mono = transcriber.transcribe_stretch(np.ascontiguousarray(audio[first:last, 1:]), 0.0)
     assert "sunday" in [plain(w.word) for w in words_of(mono)]
     assert {s.speaker for s in mono} == {Speaker.UNKNOWN}
+    assert transcriber.transcribe_stretch(np.zeros((0, 2), np.float32), 5.0) == []
+    assert transcriber.transcribe_stretch(np.zeros((1600, 2), np.float32), 5.0) == []
