@@ -154,13 +154,10 @@ def timed(action: Callable[[], object]) -> tuple[float, float]:
 
 def bench_transcription(args: argparse.Namespace, folder: Path) -> None:
     from fieldkit.audio.encrypted import encrypt_recording_file
+    from fieldkit.audio.reader import read_audio
     from fieldkit.crypto.keys import DataKey
-    from fieldkit.transcribe.engine import (
-        EngineOptions,
-        cached_model,
-        load_audio,
-        transcribe_recording,
-    )
+    from fieldkit.transcribe.engine import EngineOptions, transcribe_recording
+    from fieldkit.transcribe.loading import cached_model
     from fieldkit.transcribe.models import bundled_model_dir
 
     plain = args.audio
@@ -182,7 +179,11 @@ def bench_transcription(args: argparse.Namespace, folder: Path) -> None:
     reads: dict[str, list[float]] = {label: [] for label in inputs}
     for _ in range(3):
         for label, (path, path_key) in inputs.items():
-            wall, _cpu = timed(lambda path=path, path_key=path_key: load_audio(path, path_key))
+            wall, _cpu = timed(
+                lambda path=path, path_key=path_key: read_audio(
+                    path, samplerate=16000, key=path_key
+                )
+            )
             reads[label].append(wall)
     runs: dict[str, list[tuple[float, float]]] = {label: [] for label in inputs}
     # A first run warms up the engine (memory, caches); it is not counted.

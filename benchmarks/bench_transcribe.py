@@ -215,7 +215,8 @@ def _run_once(variant: str, audio: Path, model_dir: Path, batch_size: int) -> di
     os.environ["HF_HUB_OFFLINE"] = "1"
     started = time.perf_counter()
     if variant.startswith("fieldkit"):
-        from fieldkit.transcribe.engine import EngineOptions, cached_model, transcribe_recording
+        from fieldkit.transcribe.engine import transcribe_recording
+        from fieldkit.transcribe.loading import cached_model
 
         options = EngineOptions(batch_size=batch_size, batched=variant != "fieldkit-sequential")
         channel_map = None if variant == "fieldkit-mixdown" else CHANNEL_MAP

@@ -1,7 +1,7 @@
 """Transcription jobs: a queue in the database, worked off by a separate process.
 
 The engine (faster-whisper) runs only in the worker process
-(`python -m fieldkit.transcribe.worker`), so a crash of the engine cannot take the app, a
+(`python -m fieldkit.workers.transcription`), so a crash of the engine cannot take the app, a
 recording or any saved data with it. The queue survives restarts: a job left "running" by a dead
 worker is queued again (by the next worker, or by the app), until it has taken down its worker
 three times: then it fails with a message instead of crashing workers forever. Interviews of a
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import subprocess
 import sys
@@ -33,9 +34,19 @@ from fieldkit.processes import still_running
 from fieldkit.services.interviews import check_wave
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
-from fieldkit.store.repo import InterviewRow, Interviews, JobRow, Jobs, Recordings, Transcripts
+from fieldkit.store.parts import TranscriptPart, TranscriptParts
+from fieldkit.store.repo import (
+    InterviewRow,
+    Interviews,
+    JobRow,
+    Jobs,
+    RecordingRow,
+    Recordings,
+    Transcripts,
+)
 
 if TYPE_CHECKING:
+    from fieldkit.transcribe.engine import EngineOptions, StretchDone, StretchRules
     from fieldkit.transcribe.models import ModelInfo
 
 WORKER_LOG = "transcribe.log"
@@ -262,10 +273,19 @@ def shown_percent_changed(written: float, fraction: float) -> bool:
     return int(fraction * 100) != int(written * 100)
 
 
-def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) -> JobOutcome:
-    """Transcribe every recording of the job's interview and store the machine transcript."""
-    from fieldkit.transcribe.engine import EngineOptions, transcribe_recording
+def run_job(
+    study: Study,
+    job: JobRow,
+    cancel: threading.Event | None = None,
+    *,
+    rules: StretchRules | None = None,
+) -> JobOutcome:
+    """Transcribe every recording of the job's interview and store the machine transcript.
 
+    Each stretch is stored as a transcript part as soon as it is decoded, so a job that runs
+    again (after a crash, a cancel or a failure) resumes after the last one stored. `rules`
+    (tests) changes where recordings are cut into stretches.
+    """
     interview = Interviews(study.db).get(job.interview_id)
     try:
         require_transcribable(study, interview)
@@ -276,39 +296,13 @@ def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) ->
     started = time.monotonic()
     recordings = Recordings(study.db).for_interview(interview.id)
     total = sum(r.duration_s or 0.0 for r in recordings) or 1.0
-    done_s = 0.0
-    written = 0.0
-
-    def progress(fraction: float, length: float) -> None:
-        nonlocal written
-        value = min(0.99, (done_s + fraction * length) / total)
-        if shown_percent_changed(written, value):
-            written = value
-            Jobs(study.db).update(job.id, progress=value)
-
     try:
-        _, model_dir = model_choice(study, job.model)
-        options = EngineOptions(vocabulary=vocabulary(study))
-        segments: list[Segment] = []
-        channels = 1
-        for rec in recordings:
-            length = rec.duration_s or 0.0
-            result = transcribe_recording(
-                study.paths.absolute(rec.path),
-                model_dir,
-                channel_map=rec.channel_map or None,
-                options=options,
-                on_progress=lambda f, length=length: progress(f, length),
-                cancel=cancel,
-                key=study.data_key,  # an encrypted study's recordings are decrypted in memory
-            )
-            segments += [_shifted(s, rec.offset_s) for s in result.segments]
-            channels = max(channels, result.channels)
-            done_s += length
+        segments, channels = _transcribe_recordings(study, job, recordings, total, cancel, rules)
         with study.transaction():
             # Consent may have been withdrawn while the engine ran: then nothing is stored.
             require_transcribable(study, Interviews(study.db).get(interview.id))
             store_machine_transcript(study, interview, segments, job.model or "", channels)
+            TranscriptParts(study.db).delete_for([rec.id for rec in recordings])
             Jobs(study.db).update(job.id, status="done", progress=1.0, finished_at=now_iso())
             study.audit(
                 "transcribed",
@@ -340,6 +334,102 @@ def run_job(study: Study, job: JobRow, cancel: threading.Event | None = None) ->
         words=words,
         seconds=time.monotonic() - started,
     )
+
+
+def _transcribe_recordings(
+    study: Study,
+    job: JobRow,
+    recordings: Sequence[RecordingRow],
+    total: float,
+    cancel: threading.Event | None,
+    rules: StretchRules | None,
+) -> tuple[list[Segment], int]:
+    """The interview's segments (interview time) and channel count, recording by recording,
+    each resumed after its stored parts; every stretch decoded is stored as a part at once."""
+    from fieldkit.transcribe.engine import EngineOptions, StretchRules, transcribe_recording
+
+    _, model_dir = model_choice(study, job.model)
+    options = EngineOptions(vocabulary=vocabulary(study))
+    rules = rules or StretchRules.for_options(options)
+    progress = _ProgressWriter(study, job.id, total)
+    segments: list[Segment] = []
+    channels = 1
+    for rec in recordings:
+        length = rec.duration_s or 0.0
+        settings = parts_key(model_dir, options, rec.channel_map, rules)
+        parts = _parts_to_resume(study, rec.id, settings)
+        resume_s = parts[-1].end_s if parts else 0.0
+        recorded = [segment for part in parts for segment in part.segments]
+        ahead = min(resume_s, length)
+        result = transcribe_recording(
+            study.paths.absolute(rec.path),
+            model_dir,
+            channel_map=rec.channel_map or None,
+            options=options,
+            on_progress=lambda f, ahead=ahead, rest=length - ahead: progress(ahead + f * rest),
+            cancel=cancel,
+            start_s=resume_s,
+            rules=rules,
+            on_stretch=functools.partial(store_part, study, rec.id, settings),
+            key=study.data_key,  # an encrypted study's recordings are decrypted in memory
+        )
+        recorded += result.segments
+        segments += [_shifted(s, rec.offset_s) for s in recorded]
+        channels = max(channels, result.channels)
+        progress.done_s += length
+    return segments, channels
+
+
+class _ProgressWriter:
+    """The job's progress, written whenever the percent the queue shows moves."""
+
+    def __init__(self, study: Study, job_id: int, total_s: float) -> None:
+        self.study, self.job_id, self.total_s = study, job_id, total_s
+        self.done_s = 0.0  # seconds of the recordings before the current one
+        self.written = 0.0
+
+    def __call__(self, seconds_in_recording: float) -> None:
+        fraction = min(0.99, (self.done_s + seconds_in_recording) / self.total_s)
+        if shown_percent_changed(self.written, fraction):
+            self.written = fraction
+            Jobs(self.study.db).update(self.job_id, progress=fraction)
+
+
+def _parts_to_resume(study: Study, recording_id: int, settings: str) -> list[TranscriptPart]:
+    """The recording's stored parts decoded with these settings; parts decoded otherwise go."""
+    with study.transaction():
+        TranscriptParts(study.db).delete_other_settings(recording_id, settings)
+    return TranscriptParts(study.db).for_recording(recording_id, settings)
+
+
+def parts_key(
+    model_dir: Path, options: EngineOptions, channel_map: Sequence[str], rules: StretchRules
+) -> str:
+    """What a part was decoded with: a part is reused only by a job that would decode the same
+    (a transcriber working while the interview is recorded stores its parts under this key too,
+    and the job that runs at the end resumes after them)."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from fieldkit import __version__
+
+    settings = {
+        "fieldkit": __version__,
+        "model": str(model_dir),
+        "options": asdict(options),
+        "channel_map": list(channel_map),
+        "rules": asdict(rules),
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def store_part(study: Study, recording_id: int, key: str, done: StretchDone) -> None:
+    """Store one decoded stretch of a recording (its segments in recording time) at once."""
+    with study.transaction():
+        TranscriptParts(study.db).add(
+            recording_id, done.start_s, done.end_s, key, done.segments, now_iso()
+        )
 
 
 def store_machine_transcript(
@@ -388,7 +478,12 @@ def vocabulary(study: Study) -> tuple[str, ...]:
     return tuple(dict.fromkeys(words))
 
 
-def run_pending(study: Study, on_outcome: Callable[[JobOutcome], None] | None = None) -> int:
+def run_pending(
+    study: Study,
+    on_outcome: Callable[[JobOutcome], None] | None = None,
+    *,
+    rules: StretchRules | None = None,
+) -> int:
     """Work off the queue until it is empty. Returns how many jobs ran."""
     requeue_stale_jobs(study)
     count = 0
@@ -400,7 +495,7 @@ def run_pending(study: Study, on_outcome: Callable[[JobOutcome], None] | None = 
         if not Jobs(study.db).claim(job.id, os.getpid(), now_iso()):
             continue
         try:
-            outcome = run_job(study, Jobs(study.db).get(job.id))
+            outcome = run_job(study, Jobs(study.db).get(job.id), rules=rules)
         except (KeyboardInterrupt, SystemExit):
             # Stopped on purpose (Ctrl-C on `fieldkit transcribe`, the app quitting): the job
             # goes back to the queue as it was, and does not count as a crash.
@@ -419,7 +514,7 @@ def start_worker(study: Study) -> subprocess.Popen[bytes]:
     log_dir = study.root / "logs"
     private_mkdir(log_dir, exist_ok=True)
     log = open_private(log_dir / WORKER_LOG, "ab")
-    command = [sys.executable, "-m", "fieldkit.transcribe.worker", "--study", str(study.root)]
+    command = [sys.executable, "-m", "fieldkit.workers.transcription", "--study", str(study.root)]
     key = study.data_key
     if key is not None:
         command.append(KEY_ON_STDIN)  # the key itself goes over the pipe

@@ -403,6 +403,32 @@ def m007_recording_integrity(db: sqlite_utils.Database) -> None:
     )
 
 
+def m008_transcript_parts(db: sqlite_utils.Database) -> None:
+    """Stretches a transcription job has finished, stored as they are done, so a crash loses none
+    of them and the job resumes after the last one (issue 12). Removed when the machine
+    transcript is stored, and with their recording when it is deleted."""
+    db["transcript_parts"].create(
+        {
+            "id": int,
+            "recording_id": int,
+            "start_s": float,  # the stretch, in seconds of its recording
+            "end_s": float,
+            "settings": str,  # what it was decoded with (model, options); others are not reused
+            "segments": str,  # JSON: [{start, end, speaker, text, words: [[start, end, word, p]]}]
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("recording_id", "recordings", "id")],
+        not_null={"recording_id", "start_s", "end_s", "settings", "segments", "created_at"},
+    )
+    db["transcript_parts"].create_index(["recording_id", "start_s"])
+    # They hold what was said: whoever deletes a recording's row takes them along.
+    db.execute(
+        "CREATE TRIGGER recordings_parts_bd BEFORE DELETE ON recordings BEGIN "
+        "DELETE FROM transcript_parts WHERE recording_id = old.id; END"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_foundation,
     m002_transcripts,
@@ -411,4 +437,5 @@ MIGRATIONS: list[Migration] = [
     m005_copy_files,
     m006_review_drafts,
     m007_recording_integrity,
+    m008_transcript_parts,
 ]

@@ -37,7 +37,9 @@ def main(argv: list[str]) -> int:
     os.environ["HF_HUB_OFFLINE"] = "1"
     from fieldkit.errors import FieldkitError
     from fieldkit.private import set_owner_only_umask
-    from fieldkit.transcribe.engine import EngineOptions, load_model, transcribe_chunk
+    from fieldkit.transcribe.live import transcribe_chunk
+    from fieldkit.transcribe.loading import load_model
+    from fieldkit.transcribe.options import EngineOptions
 
     set_owner_only_umask()  # it writes no file; should a library ever, it stays private
     model_dir, vocabulary = Path(argv[0]), tuple(argv[1:])

@@ -198,10 +198,7 @@ def same_signal(
     if energy.ndim != 2 or energy.shape[1] != 2 or len(energy) == 0:
         return False
     power = _smoothed_power(energy, hop_s, smooth_s)
-    loudest = power.max(axis=1)
-    reference = float(np.percentile(loudest, 99))
-    floor = max(reference * 10 ** (SPEECH_FLOOR_DB / 10), ABSOLUTE_FLOOR_RMS**2)
-    speaking = loudest > floor
+    speaking = _speaking(power)
     if speaking.sum() * hop_s < SAME_SIGNAL_MIN_SPEECH_S:
         return False
     level_db = 10 * np.log10(np.maximum(power[speaking], 1e-12))
@@ -209,6 +206,24 @@ def same_signal(
     gain = float(np.median(difference))
     steady = float(np.mean(np.abs(difference - gain) <= tolerance_db))
     return abs(gain) <= max_gain_db and steady >= SAME_SIGNAL_MIN_SHARE
+
+
+def speech_seconds(
+    energy: np.ndarray, hop_s: float = DEFAULT_HOP_S, *, smooth_s: float = 0.1
+) -> float:
+    """How long anybody speaks (within 30 dB of the loud speech, above digital silence), as
+    `same_signal` counts it: under SAME_SIGNAL_MIN_SPEECH_S it cannot tell either way."""
+    if len(energy) == 0:
+        return 0.0
+    return float(_speaking(_smoothed_power(energy, hop_s, smooth_s)).sum()) * hop_s
+
+
+def _speaking(power: np.ndarray) -> np.ndarray:
+    loudest = power.max(axis=1)
+    reference = float(np.percentile(loudest, 99))
+    floor = max(reference * 10 ** (SPEECH_FLOOR_DB / 10), ABSOLUTE_FLOOR_RMS**2)
+    speaking: np.ndarray = loudest > floor
+    return speaking
 
 
 def own_speech_fraction(

@@ -108,7 +108,7 @@ def test_a_worker_without_the_key_says_so_in_its_log(root: Path) -> None:
     import sys
 
     process = subprocess.run(
-        [sys.executable, "-m", "fieldkit.transcribe.worker", "--study", str(root)],
+        [sys.executable, "-m", "fieldkit.workers.transcription", "--study", str(root)],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

@@ -54,7 +54,7 @@ def model_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def whisper_model(model_dir: Path) -> object:
-    from fieldkit.transcribe.engine import cached_model
+    from fieldkit.transcribe.loading import cached_model
 
     return cached_model(model_dir)
 

@@ -12,14 +12,9 @@ import soundfile as sf
 
 from fieldkit.core.models import Segment, Speaker, Word
 from fieldkit.errors import AudioError, TranscriptionError
-from fieldkit.transcribe.engine import (
-    EngineOptions,
-    TranscriptionCancelled,
-    looks_degenerate,
-    transcribe_chunk,
-    transcribe_recording,
-    uncovered_speech,
-)
+from fieldkit.transcribe.decoding import looks_degenerate, uncovered_speech
+from fieldkit.transcribe.engine import EngineOptions, TranscriptionCancelled, transcribe_recording
+from fieldkit.transcribe.live import transcribe_chunk
 
 from .conftest import CHANNEL_MAP, Interview, Transcribed
 

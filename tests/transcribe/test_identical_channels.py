@@ -115,9 +115,9 @@ def test_a_real_two_channel_interview_is_not_taken_for_one_signal(
 
 
 def test_real_speech_one_voice_per_channel_is_not_the_same_signal(shared_testdata: Path) -> None:
-    from fieldkit.transcribe.engine import load_audio
+    from fieldkit.audio.reader import read_audio
 
-    audio = load_audio(shared_testdata / "stereo_diarization.wav")
-    assert not same_signal(energy_of(*audio.channels))
-    speech = load_audio(shared_testdata / "jfk.flac").mix
+    stereo, _ = read_audio(shared_testdata / "stereo_diarization.wav", samplerate=RATE)
+    assert not same_signal(energy_of(stereo[:, 0], stereo[:, 1]))
+    speech = read_audio(shared_testdata / "jfk.flac", samplerate=RATE)[0][:, 0]
     assert same_signal(energy_of(speech, speech * 0.5))

@@ -120,7 +120,8 @@ def test_resolve_a_broken_folder_fails_with_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_a_truncated_model_bin_is_one_transcription_error(tmp_path: Path) -> None:
-    from fieldkit.transcribe.engine import EngineOptions, load_model
+    from fieldkit.transcribe.loading import load_model
+    from fieldkit.transcribe.options import EngineOptions
 
     original = (bundled_model_dir() / "model.bin").read_bytes()
     folder = fake_model(tmp_path / "truncated", model_bin=original[: len(original) // 50])

@@ -1,4 +1,4 @@
-"""The transcription worker process: `python -m fieldkit.transcribe.worker --study DIR`.
+"""The transcription worker process: `python -m fieldkit.workers.transcription --study DIR`.
 
 Works off the study's job queue and exits when it is empty. It logs job IDs and failures only,
 never transcript text. Only one worker runs per study (a lock file, which holds its PID), so the
@@ -21,7 +21,7 @@ log = logging.getLogger("fieldkit.worker")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fieldkit.transcribe.worker")
+    parser = argparse.ArgumentParser(prog="fieldkit.workers.transcription")
     parser.add_argument("--study", required=True, type=Path)
     # An encrypted study's key arrives as the first line of stdin (never in argv or the env).
     parser.add_argument("--key-on-stdin", action="store_true")
