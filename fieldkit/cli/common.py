@@ -169,34 +169,16 @@ def announce_recovery(study: Study) -> None:
 
 def with_study(command: F) -> F:
     """Give a command `study: Study`; it also accepts --study/--as after its own name."""
-
-    @click.option(
-        "--study",
-        "study_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Study folder (default: $FIELDKIT_STUDY, else the current folder).",
-    )
-    @click.option("--as", "actor", metavar="NAME", help="Who is acting, for the audit log.")
-    @passphrase_file_option
-    @click.pass_context
-    @functools.wraps(command)
-    def wrapper(
-        ctx: click.Context,
-        study_dir: Path | None,
-        actor: str | None,
-        passphrase_file: Path | None,
-        **kwargs: Any,
-    ) -> Any:
-        app_ctx = study_context(ctx, study_dir, actor, passphrase_file)
-        return command(study=app_ctx.study(), **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+    return _study_options(command, open_it=True)
 
 
 def with_study_options(command: F) -> F:
     """Like `with_study`, but give the command `app_ctx: AppContext` and leave opening the
     study to it (the passphrase commands open it in their own way)."""
+    return _study_options(command, open_it=False)
 
+
+def _study_options(command: F, open_it: bool) -> F:
     @click.option(
         "--study",
         "study_dir",
@@ -215,6 +197,8 @@ def with_study_options(command: F) -> F:
         **kwargs: Any,
     ) -> Any:
         app_ctx = study_context(ctx, study_dir, actor, passphrase_file)
+        if open_it:
+            return command(study=app_ctx.study(), **kwargs)
         remember_study_root(app_ctx.root())
         return command(app_ctx=app_ctx, **kwargs)
 

@@ -114,7 +114,26 @@ def is_encrypted_recording(path: Path) -> bool:
 # -- writing -----------------------------------------------------------------------------------
 
 
-class EncryptedAudioWriter:
+class _StreamFacts:
+    """What the header and the frame count say, alike for the writer and the reader."""
+
+    header: StreamHeader
+    frames: int
+
+    @property
+    def samplerate(self) -> int:
+        return self.header.samplerate
+
+    @property
+    def channels(self) -> int:
+        return self.header.channels
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.header.samplerate
+
+
+class EncryptedAudioWriter(_StreamFacts):
     """Writes an encrypted recording that is readable up to its last chunk at every moment.
 
     Mirrors CrashSafeWavWriter: `write(block)` per capture block, `frames`, `close()`, a context
@@ -160,18 +179,6 @@ class EncryptedAudioWriter:
                 ) from error
             raise
         self._last_sync = clock()
-
-    @property
-    def samplerate(self) -> int:
-        return self.header.samplerate
-
-    @property
-    def channels(self) -> int:
-        return self.header.channels
-
-    @property
-    def duration_s(self) -> float:
-        return self.frames / self.header.samplerate
 
     def write(self, block: np.ndarray) -> None:
         """Append (frames, channels) samples (mono may be 1-D): int16, or float in [-1, 1]."""
@@ -328,7 +335,7 @@ class ChunkRef:
     frames: int
 
 
-class EncryptedAudioReader:
+class EncryptedAudioReader(_StreamFacts):
     """Reads an encrypted recording into memory, whole or by time, decrypting only what is asked.
 
     Opening checks the header (magic, version, header tag) and indexes the chunks from their
@@ -359,18 +366,6 @@ class EncryptedAudioReader:
             os.close(self._fd)
             raise
         self.frames = sum(chunk.frames for chunk in self.chunks)
-
-    @property
-    def samplerate(self) -> int:
-        return self.header.samplerate
-
-    @property
-    def channels(self) -> int:
-        return self.header.channels
-
-    @property
-    def duration_s(self) -> float:
-        return self.frames / self.header.samplerate
 
     def close(self) -> None:
         if self._fd >= 0:

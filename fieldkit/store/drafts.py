@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import sqlite_utils
 
-from fieldkit.core.models import Segment, Speaker, Word
+from fieldkit.core.models import Segment
+from fieldkit.store.segment_json import dump_segments, load_segments
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ReviewDrafts:
             {
                 "interview_id": interview_id,
                 "base_revision": base_revision,
-                "segments": json.dumps([_segment_json(s) for s in segments]),
+                "segments": dump_segments(segments),
                 "changes": json.dumps(changes),
                 "saved_at": saved_at,
                 "saved_by": saved_by,
@@ -58,7 +58,7 @@ class ReviewDrafts:
         return DraftRow(
             interview_id=row["interview_id"],
             base_revision=row["base_revision"],
-            segments=[_segment(s) for s in json.loads(row["segments"])],
+            segments=load_segments(row["segments"]),
             changes=[str(c) for c in json.loads(row["changes"])],
             saved_at=row["saved_at"],
             saved_by=row["saved_by"],
@@ -66,23 +66,3 @@ class ReviewDrafts:
 
     def delete(self, interview_id: int) -> None:
         self.table.delete_where("interview_id = ?", [interview_id])
-
-
-def _segment_json(segment: Segment) -> dict[str, Any]:
-    return {
-        "start": segment.start,
-        "end": segment.end,
-        "speaker": segment.speaker.value,
-        "text": segment.text,
-        "words": [[w.start, w.end, w.word, w.probability, w.speaker.value] for w in segment.words],
-    }
-
-
-def _segment(data: dict[str, Any]) -> Segment:
-    words = tuple(
-        Word(float(start), float(end), str(word), float(probability), Speaker(speaker))
-        for start, end, word, probability, speaker in data["words"]
-    )
-    return Segment(
-        float(data["start"]), float(data["end"]), Speaker(data["speaker"]), data["text"], words
-    )

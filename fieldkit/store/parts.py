@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlite_utils
 
-from fieldkit.core.models import Segment, Speaker, Word
+from fieldkit.core.models import Segment
+from fieldkit.store.segment_json import dump_segments, load_segments
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class TranscriptParts:
                 "start_s": start_s,
                 "end_s": end_s,
                 "settings": settings,
-                "segments": json.dumps([_segment_json(s) for s in segments]),
+                "segments": dump_segments(segments),
                 "created_at": created_at,
             }
         )
@@ -56,7 +55,7 @@ class TranscriptParts:
         for row in rows:
             if abs(row["start_s"] - (parts[-1].end_s if parts else 0.0)) > 1e-6:
                 break
-            segments = tuple(_segment(s) for s in json.loads(row["segments"]))
+            segments = tuple(load_segments(row["segments"]))
             parts.append(TranscriptPart(recording_id, row["start_s"], row["end_s"], segments))
         return parts
 
@@ -75,21 +74,3 @@ class TranscriptParts:
 
     def count(self, recording_id: int) -> int:
         return self.table.count_where("recording_id = ?", [recording_id])
-
-
-def _segment_json(segment: Segment) -> dict[str, Any]:
-    return {
-        "start": segment.start,
-        "end": segment.end,
-        "speaker": segment.speaker.value,
-        "text": segment.text,
-        "words": [[w.start, w.end, w.word, w.probability, w.speaker.value] for w in segment.words],
-    }
-
-
-def _segment(data: dict[str, Any]) -> Segment:
-    words = tuple(
-        Word(start, end, word, probability, Speaker(speaker))
-        for start, end, word, probability, speaker in data["words"]
-    )
-    return Segment(data["start"], data["end"], Speaker(data["speaker"]), data["text"], words)
