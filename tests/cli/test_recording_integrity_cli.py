@@ -22,6 +22,7 @@ from fieldkit.services.study import Study, open_study
 from fieldkit.store.repo import Interviews, JobRow, Jobs, RecordingRow, Recordings
 from tests import soundserver
 from tests.conftest import REPO_ROOT, CliRun
+from tests.disks import fill_disk, small_disk
 
 PID = "INTSTA002-CLIN"  # consented in the demo study
 OTHER = "INTSTA003-PEER"  # consented too
@@ -323,35 +324,8 @@ def test_ctrl_c_on_transcribe_puts_the_job_back_without_counting_a_crash(
 # -- item 14 ---------------------------------------------------------------------------------
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 2 MB file system (tmpfs), if this machine lets us mount one (root in a container
-    usually may)."""
-    mount_point = tmp_path / "tiny-disk"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip()})")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def fill_disk(folder: Path) -> Path:
-    """Write until the file system is full, as another program might."""
-    filler = folder / "filler.bin"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    return filler
+    with small_disk(tmp_path / "tiny-disk", "2m") as disk:
+        yield disk
 
 
 def test_a_disk_filling_up_mid_recording_stops_it_with_the_seconds_kept(

@@ -35,6 +35,7 @@ from fieldkit.services.recording import begin_recording, capture_settings, finis
 from fieldkit.services.study import Study, open_study
 from fieldkit.store.repo import Interviews, Recordings
 from tests.conftest import REPO_ROOT, CliRun
+from tests.disks import fill_disk, small_disk
 from tests.encrypted import PASSPHRASE, use_fast_kdf
 
 PID = "INTSTA002-CLIN"  # consented in the demo study
@@ -461,33 +462,8 @@ def test_a_withdrawal_stops_an_encrypted_recording_with_what_was_said_kept(
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 3 MB file system (tmpfs), where this machine lets us mount one."""
-    mount_point = tmp_path / "tiny-disk"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip()})")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def fill_disk(folder: Path) -> Path:
-    filler = folder / "filler.bin"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    return filler
+    with small_disk(tmp_path / "tiny-disk", "3m") as disk:
+        yield disk
 
 
 def test_a_disk_filling_up_mid_recording_stops_it_with_the_seconds_kept(

@@ -23,6 +23,7 @@ from fieldkit.services.study import Study, explain_failure, init_study, open_stu
 from fieldkit.storage import DiskFullError, ReadOnlyStudyError
 from fieldkit.store import db as store_db
 from tests.conftest import REPO_ROOT, CliRun
+from tests.disks import fill_disk, small_disk
 
 NOBODY = 65534
 
@@ -38,33 +39,8 @@ def _unmount(point: Path) -> None:
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 1 MB file system (tmpfs), unmounted afterwards."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a 1 MB tmpfs needs root")
-    point = tmp_path / "disk"
-    point.mkdir()
-    mounted = _mount("-t", "tmpfs", "-o", "size=1M", "tmpfs", str(point))
-    if mounted.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield point
-    finally:
-        _unmount(point)
-
-
-def fill(disk: Path) -> None:
-    """Write until the file system refuses: the disk is then 100 % full."""
-    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        for size in (65536, 4096, 512, 1):
-            try:
-                while True:
-                    os.write(fd, b"\0" * size)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
-    finally:
-        os.close(fd)
-    assert shutil.disk_usage(disk).free == 0
+    with small_disk(tmp_path / "disk", "1M") as disk:
+        yield disk
 
 
 def one_error_line(stderr: str) -> str:
@@ -98,14 +74,14 @@ def test_a_full_disk_says_the_disk_is_full_on_the_command_line(tiny_disk: Path) 
     root = tiny_disk / "study"
     assert fieldkit_process("init", str(root)).returncode == 0
     assert fieldkit_process(*add_args(root)).returncode == 0
-    fill(tiny_disk)
+    fill_disk(tiny_disk)
     for args in (["participant", "list", "--study", str(root)], add_args(root)):
         result = fieldkit_process(*args)
         assert result.returncode == 1
         line = one_error_line(result.stderr)
         assert f"the disk is full: 0 bytes free in {root}" in line
         assert "backup" not in line
-    (tiny_disk / "filler").unlink()  # room again: nothing was lost or half-written
+    (tiny_disk / "filler.bin").unlink()  # room again: nothing was lost or half-written
     listed = fieldkit_process("participant", "list", "--study", str(root))
     assert listed.returncode == 0 and "INTSTA001-PEER" in listed.stdout
     assert "INTSTA002" not in listed.stdout
@@ -114,7 +90,7 @@ def test_a_full_disk_says_the_disk_is_full_on_the_command_line(tiny_disk: Path) 
 def test_a_disk_that_fills_while_the_study_is_open_is_explained(tiny_disk: Path) -> None:
     study = init_study(tiny_disk / "study", title="T", actor="tester")
     add_participant(study, "Site 1", "PEER")
-    fill(tiny_disk)
+    fill_disk(tiny_disk)
     with pytest.raises(sqlite3.OperationalError) as caught:
         add_participant(study, "Site 1", "PEER")
     explained = explain_failure(caught.value, study.root)
@@ -127,19 +103,19 @@ def test_a_disk_that_fills_while_the_study_is_open_is_explained(tiny_disk: Path)
 def test_init_on_a_full_disk_says_so_and_leaves_nothing_behind(
     tiny_disk: Path, cli: CliRun
 ) -> None:
-    fill(tiny_disk)
+    fill_disk(tiny_disk)
     root = tiny_disk / "study"
     result = cli("init", root)
     assert result.exit_code == 1
     assert "the disk is full" in one_error_line(result.stderr)
     assert not root.exists()  # a second init, with room, starts afresh
-    (tiny_disk / "filler").unlink()
+    (tiny_disk / "filler.bin").unlink()
     assert cli("init", root).exit_code == 0
 
 
 def test_a_full_disk_met_by_a_file_write_is_explained_too(tiny_disk: Path) -> None:
     study = init_study(tiny_disk / "study", title="T", actor="tester")
-    fill(tiny_disk)
+    fill_disk(tiny_disk)
     with pytest.raises(OSError) as caught:
         (study.paths.exports / "x.txt").parent.mkdir()
         (study.paths.exports / "x.txt").write_text("y" * 10000)

@@ -17,10 +17,11 @@ from textual.widgets import Static
 
 from fieldkit.services.demo import build_demo_study
 from fieldkit.services.study import Study
+from fieldkit.store.repo import InterviewRow, Interviews
 from fieldkit.tui.app import FieldkitApp
 
 SIZE = (120, 40)
-WAIT_TIMEOUT_S = 10.0  # generous: a loaded machine is slow, but a real hang still fails
+WAIT_TIMEOUT_S = 20.0  # generous: a loaded machine is slow, but a real hang still fails
 WAIT_STEP_S = 0.02
 
 ScreenT = TypeVar("ScreenT", bound=Screen[Any])
@@ -32,6 +33,19 @@ def tui_study(tmp_path: Path) -> Iterator[Study]:
     study = build_demo_study(tmp_path / "demo-study", actor="tester")
     yield study
     study.close()
+
+
+@pytest.fixture
+def review_study(tmp_path: Path) -> Iterator[Study]:
+    """The demo study with its transcripts, one in each state (the reviewer's desk)."""
+    study = build_demo_study(tmp_path / "demo", actor="reviewer", transcripts=True)
+    yield study
+    study.close()
+
+
+def interview_of(study: Study, participant_id: str) -> InterviewRow:
+    """The participant's latest interview."""
+    return Interviews(study.db).for_participant(participant_id)[-1]
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ x exports approved transcripts from the approval queue and shows where the files
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from docx import Document
 from textual.widgets import Checkbox, OptionList, RadioSet
 
@@ -16,17 +14,17 @@ from fieldkit.config import write_config
 from fieldkit.core.workflow import TranscriptState
 from fieldkit.services.approval import accept_returned, approval_state, read_returned, send_copy
 from fieldkit.services.deid import deidentify
-from fieldkit.services.demo import build_demo_study
 from fieldkit.services.export import default_out_dir
 from fieldkit.services.study import Study
 from fieldkit.store.deid_repo import Exports
-from fieldkit.store.repo import InterviewRow, Interviews, Recordings, Transcripts
+from fieldkit.store.repo import Recordings, Transcripts
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.approval_dialogs import DecideDialog
 from fieldkit.tui.screens.approval_queue import ApprovalQueueScreen
 from fieldkit.tui.screens.export_dialog import ExportDialog
 from fieldkit.tui.screens.modals import ConfirmDeletion, Notice
 from tests.services.test_withdrawal_deletion import where_is
+from tests.tui.conftest import interview_of
 
 from .desk import (
     APPROVED,
@@ -47,18 +45,6 @@ from .desk import (
 SMALL = (80, 24)
 LARGE = (120, 40)
 WORD = "Zyqvorbl"  # in no demo transcript: it enters through the returned copy only
-
-
-@pytest.fixture
-def desk_study(tmp_path: Path) -> Iterator[Study]:
-    study = build_demo_study(tmp_path / "demo", actor="reviewer", transcripts=True)
-    yield study
-    study.close()
-
-
-def interview_of(study: Study, participant: str) -> InterviewRow:
-    [interview] = Interviews(study.db).for_participant(participant)
-    return interview
 
 
 def state_of(study: Study, participant: str) -> TranscriptState:
@@ -103,9 +89,9 @@ def offered(dialog: DecideDialog) -> list[str | None]:
 
 
 async def test_decide_offers_what_is_open_now_and_no_response_only_after_the_deadline(
-    desk_study: Study,
+    review_study: Study,
 ) -> None:
-    app = FieldkitApp(desk_study)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=SMALL) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, SENT)
@@ -117,7 +103,7 @@ async def test_decide_offers_what_is_open_now_and_no_response_only_after_the_dea
         assert "policy on withdrawal is to keep" in text
         await pilot.press("escape")
         await wait_for_notice(pilot, "Nothing recorded")
-        assert state_of(desk_study, SENT) is TranscriptState.SENT
+        assert state_of(review_study, SENT) is TranscriptState.SENT
 
         await highlight(pilot, queue, OVERDUE)
         await pilot.press("d")
@@ -127,7 +113,7 @@ async def test_decide_offers_what_is_open_now_and_no_response_only_after_the_dea
         await choose(pilot, dialog, "no-response")
         await wait_until(
             pilot,
-            lambda: state_of(desk_study, OVERDUE) is TranscriptState.NO_RESPONSE,
+            lambda: state_of(review_study, OVERDUE) is TranscriptState.NO_RESPONSE,
             "no response recorded",
         )
         await wait_for_notice(pilot, f"{OVERDUE} (commencement): no response")
@@ -135,9 +121,9 @@ async def test_decide_offers_what_is_open_now_and_no_response_only_after_the_dea
         await wait_until(pilot, lambda: "Nothing overdue" in screen_text(app), "no overdue left")
 
 
-async def test_decide_approved_with_changes_after_the_copy_came_back(desk_study: Study) -> None:
-    returned_with_word(desk_study, REVIEWED)
-    app = FieldkitApp(desk_study)
+async def test_decide_approved_with_changes_after_the_copy_came_back(review_study: Study) -> None:
+    returned_with_word(review_study, REVIEWED)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=LARGE) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, REVIEWED)
@@ -147,21 +133,21 @@ async def test_decide_approved_with_changes_after_the_copy_came_back(desk_study:
         await choose(pilot, dialog, "approved-with-changes")
         await wait_until(
             pilot,
-            lambda: state_of(desk_study, REVIEWED) is TranscriptState.APPROVED_WITH_CHANGES,
+            lambda: state_of(review_study, REVIEWED) is TranscriptState.APPROVED_WITH_CHANGES,
             "approved with changes",
         )
 
 
 async def test_withdrawn_under_the_delete_policy_asks_then_leaves_no_byte(
-    desk_study: Study,
+    review_study: Study,
 ) -> None:
-    set_withdrawal_policy(desk_study, "delete")
-    sent, returned = returned_with_word(desk_study, REVIEWED)
-    interview = interview_of(desk_study, REVIEWED)
-    [recording] = Recordings(desk_study.db).for_interview(interview.id)
-    audio = desk_study.paths.absolute(recording.path)
-    assert where_is(desk_study.root, WORD), "the word is in the study before the withdrawal"
-    app = FieldkitApp(desk_study)
+    set_withdrawal_policy(review_study, "delete")
+    sent, returned = returned_with_word(review_study, REVIEWED)
+    interview = interview_of(review_study, REVIEWED)
+    [recording] = Recordings(review_study.db).for_interview(interview.id)
+    audio = review_study.paths.absolute(recording.path)
+    assert where_is(review_study.root, WORD), "the word is in the study before the withdrawal"
+    app = FieldkitApp(review_study)
     async with app.run_test(size=SMALL) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, REVIEWED)
@@ -176,7 +162,7 @@ async def test_withdrawn_under_the_delete_policy_asks_then_leaves_no_byte(
         await pilot.press("enter")
         await wait_for_notice(pilot, "Nothing changed")
         assert app.screen is queue and not confirm.is_attached
-        assert state_of(desk_study, REVIEWED) is TranscriptState.RETURNED
+        assert state_of(review_study, REVIEWED) is TranscriptState.RETURNED
         assert audio.exists() and returned.exists()
 
         await pilot.press("d")
@@ -192,20 +178,20 @@ async def test_withdrawn_under_the_delete_policy_asks_then_leaves_no_byte(
         assert sent.name in shown and returned.name in shown and audio.name in shown
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is queue, "back on the approval queue")
-    assert state_of(desk_study, REVIEWED) is TranscriptState.WITHDRAWN
-    assert Transcripts(desk_study.db).for_interview(interview.id) == []
+    assert state_of(review_study, REVIEWED) is TranscriptState.WITHDRAWN
+    assert Transcripts(review_study.db).for_interview(interview.id) == []
     assert not audio.exists() and not sent.exists() and not returned.exists()
-    assert where_is(desk_study.root, WORD) == []
-    desk_study.close()
-    assert where_is(desk_study.root, WORD) == []
+    assert where_is(review_study.root, WORD) == []
+    review_study.close()
+    assert where_is(review_study.root, WORD) == []
 
 
 async def test_withdrawn_under_the_keep_policy_keeps_the_data_without_asking(
-    desk_study: Study,
+    review_study: Study,
 ) -> None:
-    interview = interview_of(desk_study, SENT)
-    revisions = Transcripts(desk_study.db).for_interview(interview.id)
-    app = FieldkitApp(desk_study)
+    interview = interview_of(review_study, SENT)
+    revisions = Transcripts(review_study.db).for_interview(interview.id)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=LARGE) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, SENT)
@@ -215,21 +201,21 @@ async def test_withdrawn_under_the_keep_policy_keeps_the_data_without_asking(
         await choose(pilot, dialog, "withdrawn")
         await wait_for_notice(pilot, f"{SENT} (commencement): withdrawn")
         assert app.screen is queue
-    assert state_of(desk_study, SENT) is TranscriptState.WITHDRAWN
-    assert Transcripts(desk_study.db).for_interview(interview.id) == revisions
-    [recording] = Recordings(desk_study.db).for_interview(interview.id)
-    assert desk_study.paths.absolute(recording.path).exists()
+    assert state_of(review_study, SENT) is TranscriptState.WITHDRAWN
+    assert Transcripts(review_study.db).for_interview(interview.id) == revisions
+    [recording] = Recordings(review_study.db).for_interview(interview.id)
+    assert review_study.paths.absolute(recording.path).exists()
 
 
 # -- x: export -----------------------------------------------------------------------------------
 
 
 async def test_export_the_highlighted_transcript_from_the_approval_queue(
-    desk_study: Study,
+    review_study: Study,
 ) -> None:
-    deidentify(desk_study, APPROVED)
-    out_dir = default_out_dir(desk_study)
-    app = FieldkitApp(desk_study)
+    deidentify(review_study, APPROVED)
+    out_dir = default_out_dir(review_study)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=SMALL) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, APPROVED)
@@ -256,16 +242,16 @@ async def test_export_the_highlighted_transcript_from_the_approval_queue(
     document = Document(str(out_dir / f"{APPROVED}_commencement.docx"))
     turns = [p.text for p in document.paragraphs if p.text.startswith(("Interviewer:", "INT"))]
     assert turns and not any("[" in t.split(":")[1][:3] for t in turns)  # no time after label
-    [record] = Exports(desk_study.db).all()
+    [record] = Exports(review_study.db).all()
     assert record["format"] == "nvivo-docx" and APPROVED in record["transcripts"]
 
 
 async def test_export_every_approved_transcript_as_qdpx_chosen_with_the_keys(
-    desk_study: Study,
+    review_study: Study,
 ) -> None:
-    deidentify(desk_study, APPROVED)
-    out_dir = default_out_dir(desk_study)
-    app = FieldkitApp(desk_study)
+    deidentify(review_study, APPROVED)
+    out_dir = default_out_dir(review_study)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=LARGE) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, NEEDS_REVIEW)  # not approved: "every approved" only
@@ -289,8 +275,8 @@ async def test_export_every_approved_transcript_as_qdpx_chosen_with_the_keys(
     assert (out_dir / "fieldkit-project.qdpx").is_file()
 
 
-async def test_export_refusal_names_the_key_that_fixes_it(desk_study: Study) -> None:
-    app = FieldkitApp(desk_study)
+async def test_export_refusal_names_the_key_that_fixes_it(review_study: Study) -> None:
+    app = FieldkitApp(review_study)
     async with app.run_test(size=LARGE) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, APPROVED)  # approved, but not de-identified yet
@@ -301,4 +287,4 @@ async def test_export_refusal_names_the_key_that_fixes_it(desk_study: Study) -> 
         assert "D on the interview queue" in message and "fieldkit " not in message
         await wait_until(pilot, lambda: not queue.busy, "the export finished")
         assert isinstance(app.screen, ApprovalQueueScreen)
-    assert not default_out_dir(desk_study).exists()
+    assert not default_out_dir(review_study).exists()

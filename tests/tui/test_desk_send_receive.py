@@ -5,7 +5,6 @@ changes, s stores, Escape stores nothing)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,16 @@ from textual.widgets import Input, RadioSet
 
 from fieldkit.core.workflow import TranscriptState
 from fieldkit.services.approval import approval_state, send_copy
-from fieldkit.services.demo import build_demo_study
 from fieldkit.services.study import Study
 from fieldkit.store.approvals import Approvals
-from fieldkit.store.repo import InterviewRow, Interviews, Transcripts
+from fieldkit.store.repo import Transcripts
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.approval_dialogs import LEAVES_PROTECTION, SendCopyDialog
 from fieldkit.tui.screens.approval_queue import ApprovalQueueScreen
 from fieldkit.tui.screens.modals import Confirm, TextPrompt
 from fieldkit.tui.screens.returned_copy import ReturnedCopyScreen
 from fieldkit.tui.widgets.review_diff import DiffRow
+from tests.tui.conftest import interview_of
 
 from .desk import (
     ADDED_SENTENCE,
@@ -46,18 +45,6 @@ SMALL = (80, 24)
 LARGE = (120, 40)
 
 
-@pytest.fixture
-def desk_study(tmp_path: Path) -> Iterator[Study]:
-    study = build_demo_study(tmp_path / "demo", actor="reviewer", transcripts=True)
-    yield study
-    study.close()
-
-
-def interview_of(study: Study, participant: str) -> InterviewRow:
-    [interview] = Interviews(study.db).for_participant(participant)
-    return interview
-
-
 def state_of(study: Study, participant: str) -> TranscriptState:
     return approval_state(study, interview_of(study, participant).id)
 
@@ -69,9 +56,9 @@ def latest_text(study: Study, participant: str) -> str:
 
 
 async def test_send_then_receive_an_edited_docx_shows_both_sides_before_storing(
-    desk_study: Study, tmp_path: Path
+    review_study: Study, tmp_path: Path
 ) -> None:
-    app = FieldkitApp(desk_study)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=SMALL) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, REVIEWED)
@@ -79,7 +66,7 @@ async def test_send_then_receive_an_edited_docx_shows_both_sides_before_storing(
         # s: the dialog offers Word, the study's copy folder and a name with the ID and wave.
         await pilot.press("s")
         dialog = await wait_for_screen(pilot, SendCopyDialog)
-        folder = desk_study.paths.exports / "participant-copies"
+        folder = review_study.paths.exports / "participant-copies"
         assert dialog.query_one("#send-folder", Input).value == str(folder)
         name = dialog.query_one("#send-name", Input).value
         assert name == f"{REVIEWED}_commencement.docx"
@@ -91,8 +78,8 @@ async def test_send_then_receive_an_edited_docx_shows_both_sides_before_storing(
         await wait_for_notice(pilot, "Sent")
         copy = folder / name
         assert copy.is_file()
-        assert state_of(desk_study, REVIEWED) is TranscriptState.SENT
-        [send] = Approvals(desk_study.db).sends(interview_of(desk_study, REVIEWED).id)
+        assert state_of(review_study, REVIEWED) is TranscriptState.SENT
+        [send] = Approvals(review_study.db).sends(interview_of(review_study, REVIEWED).id)
         assert send.sent_at[:10] == dt.date.today().isoformat()
         assert send.format == "docx"
 
@@ -132,26 +119,26 @@ async def test_send_then_receive_an_edited_docx_shows_both_sides_before_storing(
         await pilot.press("p")
         await wait_until(pilot, lambda: "change 1 of 2" in screen_text(app), "the first change")
         # Nothing is stored yet.
-        assert state_of(desk_study, REVIEWED) is TranscriptState.SENT
+        assert state_of(review_study, REVIEWED) is TranscriptState.SENT
 
         await pilot.press("s")
         await wait_until(pilot, lambda: app.screen is queue, "back on the approval queue")
         await wait_for_notice(pilot, "Stored")
-    assert state_of(desk_study, REVIEWED) is TranscriptState.RETURNED
-    stored = latest_text(desk_study, REVIEWED)
+    assert state_of(review_study, REVIEWED) is TranscriptState.RETURNED
+    stored = latest_text(review_study, REVIEWED)
     assert ADDED_SENTENCE in stored and "doors were always locked" not in stored
 
 
 async def test_escape_on_the_returned_copy_screen_stores_nothing(
-    desk_study: Study, tmp_path: Path
+    review_study: Study, tmp_path: Path
 ) -> None:
-    interview = interview_of(desk_study, REVIEWED)
+    interview = interview_of(review_study, REVIEWED)
     copy = tmp_path / "copy.docx"
-    send_copy(desk_study, REVIEWED, copy)
-    revisions = len(Transcripts(desk_study.db).for_interview(interview.id))
+    send_copy(review_study, REVIEWED, copy)
+    revisions = len(Transcripts(review_study.db).for_interview(interview.id))
     returned = tmp_path / "back.docx"
     edit_docx(copy, returned, DELETED_SENTENCE, "do that for others", ADDED_SENTENCE)
-    app = FieldkitApp(desk_study)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=LARGE) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, REVIEWED)
@@ -164,9 +151,9 @@ async def test_escape_on_the_returned_copy_screen_stores_nothing(
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is queue, "back on the approval queue")
         await wait_for_notice(pilot, "Nothing stored")
-        assert state_of(desk_study, REVIEWED) is TranscriptState.SENT
-        assert len(Transcripts(desk_study.db).for_interview(interview.id)) == revisions
-        assert Approvals(desk_study.db).returns(interview.id) == []
+        assert state_of(review_study, REVIEWED) is TranscriptState.SENT
+        assert len(Transcripts(review_study.db).for_interview(interview.id)) == revisions
+        assert Approvals(review_study.db).returns(interview.id) == []
         # The same file can still be received afterwards.
         await pilot.press("v")
         prompt = await wait_for_screen(pilot, TextPrompt)
@@ -175,14 +162,14 @@ async def test_escape_on_the_returned_copy_screen_stores_nothing(
         await wait_for_screen(pilot, ReturnedCopyScreen)
         await pilot.press("s")
         await wait_until(pilot, lambda: app.screen is queue, "back on the approval queue")
-    assert state_of(desk_study, REVIEWED) is TranscriptState.RETURNED
+    assert state_of(review_study, REVIEWED) is TranscriptState.RETURNED
 
 
 async def test_send_as_text_to_a_new_folder_which_is_then_remembered(
-    desk_study: Study, tmp_path: Path
+    review_study: Study, tmp_path: Path
 ) -> None:
     outbox = tmp_path / "outbox" / "march"
-    app = FieldkitApp(desk_study)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=SMALL) as pilot:
         queue = await open_approvals(pilot)
         # r signs the needs-review transcript off, so two can be sent.
@@ -190,7 +177,7 @@ async def test_send_as_text_to_a_new_folder_which_is_then_remembered(
         await pilot.press("r")
         await wait_until(
             pilot,
-            lambda: state_of(desk_study, NEEDS_REVIEW) is TranscriptState.REVIEWED,
+            lambda: state_of(review_study, NEEDS_REVIEW) is TranscriptState.REVIEWED,
             "the sign-off",
         )
         await highlight(pilot, queue, REVIEWED)
@@ -210,7 +197,7 @@ async def test_send_as_text_to_a_new_folder_which_is_then_remembered(
         await pilot.press("y")
         await wait_for_notice(pilot, "Sent")
         assert (outbox / f"{REVIEWED}_commencement.txt").is_file()
-        assert state_of(desk_study, REVIEWED) is TranscriptState.SENT
+        assert state_of(review_study, REVIEWED) is TranscriptState.SENT
 
         # The next copy defaults to that folder, and so does a returned copy.
         await highlight(pilot, queue, NEEDS_REVIEW)
@@ -219,16 +206,16 @@ async def test_send_as_text_to_a_new_folder_which_is_then_remembered(
         assert dialog.query_one("#send-folder", Input).value == str(outbox)
         await pilot.press("escape")
         await wait_for_notice(pilot, "Nothing sent")
-        assert state_of(desk_study, NEEDS_REVIEW) is TranscriptState.REVIEWED
+        assert state_of(review_study, NEEDS_REVIEW) is TranscriptState.REVIEWED
         await highlight(pilot, queue, REVIEWED)
         await pilot.press("v")
         prompt = await wait_for_screen(pilot, TextPrompt)
         assert prompt.query_one(Input).value.rstrip("/") == str(outbox)
 
 
-async def test_a_second_copy_gets_a_new_name_and_keeps_the_deadline(desk_study: Study) -> None:
-    interview = interview_of(desk_study, REVIEWED)
-    app = FieldkitApp(desk_study)
+async def test_a_second_copy_gets_a_new_name_and_keeps_the_deadline(review_study: Study) -> None:
+    interview = interview_of(review_study, REVIEWED)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=LARGE) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, REVIEWED)
@@ -241,11 +228,11 @@ async def test_a_second_copy_gets_a_new_name_and_keeps_the_deadline(desk_study: 
             await wait_until(
                 pilot,
                 lambda n=count: (
-                    len(Approvals(desk_study.db).sends(interview.id)) == n and not queue.busy
+                    len(Approvals(review_study.db).sends(interview.id)) == n and not queue.busy
                 ),
                 "the send recorded and shown",
             )
-    sends = Approvals(desk_study.db).sends(interview.id)
+    sends = Approvals(review_study.db).sends(interview.id)
     assert sends[0].deadline == sends[1].deadline
 
 
@@ -258,9 +245,9 @@ async def test_a_second_copy_gets_a_new_name_and_keeps_the_deadline(desk_study: 
     ],
 )
 async def test_a_refusal_is_one_notice_in_plain_words_with_the_key_to_use(
-    desk_study: Study, key: str, participant: str, words: str
+    review_study: Study, key: str, participant: str, words: str
 ) -> None:
-    app = FieldkitApp(desk_study)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=LARGE) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, participant)
@@ -272,11 +259,11 @@ async def test_a_refusal_is_one_notice_in_plain_words_with_the_key_to_use(
 
 
 async def test_a_wrong_returned_file_is_refused_and_nothing_opens(
-    desk_study: Study, tmp_path: Path
+    review_study: Study, tmp_path: Path
 ) -> None:
     other = tmp_path / "other.txt"
-    send_copy(desk_study, REVIEWED, other)
-    app = FieldkitApp(desk_study)
+    send_copy(review_study, REVIEWED, other)
+    app = FieldkitApp(review_study)
     async with app.run_test(size=LARGE) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, SENT)
@@ -290,12 +277,14 @@ async def test_a_wrong_returned_file_is_refused_and_nothing_opens(
         assert isinstance(queue, ApprovalQueueScreen) and not queue.busy
 
 
-async def test_a_copy_returned_unchanged_says_no_changes(desk_study: Study, tmp_path: Path) -> None:
-    interview = interview_of(desk_study, REVIEWED)
+async def test_a_copy_returned_unchanged_says_no_changes(
+    review_study: Study, tmp_path: Path
+) -> None:
+    interview = interview_of(review_study, REVIEWED)
     copy = tmp_path / "copy.txt"
-    send_copy(desk_study, REVIEWED, copy)
-    revisions = len(Transcripts(desk_study.db).for_interview(interview.id))
-    app = FieldkitApp(desk_study)
+    send_copy(review_study, REVIEWED, copy)
+    revisions = len(Transcripts(review_study.db).for_interview(interview.id))
+    app = FieldkitApp(review_study)
     async with app.run_test(size=SMALL) as pilot:
         queue = await open_approvals(pilot)
         await highlight(pilot, queue, REVIEWED)
@@ -313,5 +302,5 @@ async def test_a_copy_returned_unchanged_says_no_changes(desk_study: Study, tmp_
         await pilot.press("s")
         await wait_for_notice(pilot, "no changes")
         await wait_until(pilot, lambda: app.screen is queue, "back on the approval queue")
-    assert state_of(desk_study, REVIEWED) is TranscriptState.RETURNED
-    assert len(Transcripts(desk_study.db).for_interview(interview.id)) == revisions
+    assert state_of(review_study, REVIEWED) is TranscriptState.RETURNED
+    assert len(Transcripts(review_study.db).for_interview(interview.id)) == revisions

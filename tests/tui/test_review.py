@@ -3,9 +3,6 @@ change speakers, split, merge, marks, search, question markers, read-only after 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from textual.widgets import Static, TextArea
 
@@ -13,30 +10,17 @@ from fieldkit.core.diff import words_of
 from fieldkit.core.models import Speaker
 from fieldkit.services.review import LOW_PROBABILITY
 from fieldkit.services.study import Study
-from fieldkit.store.repo import InterviewRow, Interviews, Transcripts
+from fieldkit.store.repo import InterviewRow, Transcripts
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.review import EditTurn, ReviewScreen, find_next
 from fieldkit.tui.widgets.review_turns import QuestionLine, ReviewTurns
+from tests.tui.conftest import interview_of
 
 from .conftest import wait_for_notification, wait_for_screen, wait_until
 
 SIZE = (120, 40)
 NEEDS_REVIEW = "INTSTA006-PEER"  # demo states: 006 needs review, 008 sent (overdue)
 SENT = "INTSTA008-PEER"
-
-
-@pytest.fixture
-def review_study(tmp_path: Path) -> Iterator[Study]:
-    from fieldkit.services.demo import build_demo_study
-
-    study = build_demo_study(tmp_path / "demo", actor="reviewer", transcripts=True)
-    yield study
-    study.close()
-
-
-def interview_of(study: Study, pid: str) -> InterviewRow:
-    [interview] = Interviews(study.db).for_participant(pid)
-    return interview
 
 
 def latest_segments(study: Study, interview: InterviewRow) -> tuple[int, list]:  # type: ignore[type-arg]

@@ -4,10 +4,6 @@ edits survive the app closing (kept in the study database, offered on reopening)
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
@@ -17,37 +13,15 @@ from fieldkit.core.models import Speaker
 from fieldkit.services.review import draft_for, keep_draft, save_review
 from fieldkit.services.study import Study
 from fieldkit.store.drafts import ReviewDrafts
-from fieldkit.store.repo import InterviewRow, Interviews, Transcripts
+from fieldkit.store.repo import InterviewRow, Transcripts
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens import review as review_screen
 from fieldkit.tui.screens.modals import Confirm
 from fieldkit.tui.screens.review import ChooseSpeaker, RestoreDraft, ReviewScreen
+from tests.tui.conftest import interview_of, wait_until
 
 SIZE = (120, 40)
 NEEDS_REVIEW = "INTSTA006-PEER"
-
-
-@pytest.fixture
-def review_study(tmp_path: Path) -> Iterator[Study]:
-    from fieldkit.services.demo import build_demo_study
-
-    study = build_demo_study(tmp_path / "demo", actor="reviewer", transcripts=True)
-    yield study
-    study.close()
-
-
-def interview_of(study: Study, pid: str = NEEDS_REVIEW) -> InterviewRow:
-    [interview] = Interviews(study.db).for_participant(pid)
-    return interview
-
-
-async def wait_until(
-    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 20
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.05)
 
 
 async def open_review(
@@ -71,7 +45,7 @@ def errors(app: FieldkitApp) -> list[str]:
 
 
 async def test_M_merges_the_turn_into_the_previous_one(review_study: Study) -> None:
-    interview = interview_of(review_study)
+    interview = interview_of(review_study, NEEDS_REVIEW)
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, pilot, interview)
@@ -112,7 +86,7 @@ async def chooser_lines(pilot: Pilot[None], app: FieldkitApp) -> list[str]:
 
 
 async def test_s_offers_the_two_speakers_first_and_unknown_last(review_study: Study) -> None:
-    interview = interview_of(review_study)
+    interview = interview_of(review_study, NEEDS_REVIEW)
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, pilot, interview)
@@ -153,7 +127,7 @@ async def test_s_offers_the_two_speakers_first_and_unknown_last(review_study: St
 
 
 async def test_the_unsure_words_count_shows_how_many_remain(review_study: Study) -> None:
-    interview = interview_of(review_study)
+    interview = interview_of(review_study, NEEDS_REVIEW)
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, pilot, interview)
@@ -200,7 +174,7 @@ async def make_an_edit_and_wait_for_the_draft(
 async def test_unsaved_edits_are_kept_and_offered_when_the_transcript_is_reopened(
     review_study: Study,
 ) -> None:
-    interview = interview_of(review_study)
+    interview = interview_of(review_study, NEEDS_REVIEW)
     async with FieldkitApp(review_study).run_test(size=SIZE) as pilot:
         await make_an_edit_and_wait_for_the_draft(pilot.app, pilot, review_study, interview)  # type: ignore[arg-type]
     # the app closed without saving; the draft is in the study database, not in a file
@@ -226,7 +200,7 @@ async def test_unsaved_edits_are_kept_and_offered_when_the_transcript_is_reopene
 
 
 async def test_a_kept_draft_can_be_discarded(review_study: Study) -> None:
-    interview = interview_of(review_study)
+    interview = interview_of(review_study, NEEDS_REVIEW)
     async with FieldkitApp(review_study).run_test(size=SIZE) as pilot:
         await make_an_edit_and_wait_for_the_draft(pilot.app, pilot, review_study, interview)  # type: ignore[arg-type]
 
@@ -242,7 +216,7 @@ async def test_a_kept_draft_can_be_discarded(review_study: Study) -> None:
 
 
 async def test_leaving_without_saving_forgets_the_draft(review_study: Study) -> None:
-    interview = interview_of(review_study)
+    interview = interview_of(review_study, NEEDS_REVIEW)
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
         screen = await make_an_edit_and_wait_for_the_draft(app, pilot, review_study, interview)
@@ -256,7 +230,7 @@ async def test_leaving_without_saving_forgets_the_draft(review_study: Study) -> 
 async def test_a_draft_overtaken_by_a_saved_revision_is_not_restored(review_study: Study) -> None:
     """Someone saved a revision (another terminal) after the draft was kept: restoring the old
     edits would undo theirs, so the draft is dropped and the reviewer told."""
-    interview = interview_of(review_study)
+    interview = interview_of(review_study, NEEDS_REVIEW)
     mine = draft_for(review_study, interview)
     theirs = draft_for(review_study, interview)
     theirs.merge(3)
@@ -286,7 +260,7 @@ async def test_closing_the_app_right_after_an_edit_keeps_it(
 ) -> None:
     """No need to wait for the next periodic save: closing the app keeps the draft too."""
     monkeypatch.setattr(review_screen, "DRAFT_EVERY_S", 3600.0)  # no periodic save here
-    interview = interview_of(review_study)
+    interview = interview_of(review_study, NEEDS_REVIEW)
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, pilot, interview)

@@ -5,8 +5,6 @@ audio along, [ and ] skip 5 s, < and > change the speed. Every wait is on a cond
 from __future__ import annotations
 
 import tempfile
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,39 +17,15 @@ from fieldkit.core.diff import words_of
 from fieldkit.core.models import Word
 from fieldkit.services import playback as playback_service
 from fieldkit.services.study import Study
-from fieldkit.store.repo import InterviewRow, Interviews
+from fieldkit.store.repo import InterviewRow
 from fieldkit.tui import playing
 from fieldkit.tui.app import FieldkitApp
 from fieldkit.tui.screens.review import ReviewScreen
 from fieldkit.tui.widgets.review_turns import PLAYING_STYLE, TurnView
+from tests.tui.conftest import interview_of, wait_until
 
 SIZE = (120, 40)
 NEEDS_REVIEW = "INTSTA006-PEER"
-
-
-@pytest.fixture
-def review_study(tmp_path: Path) -> Iterator[Study]:
-    from fieldkit.services.demo import build_demo_study
-
-    study = build_demo_study(tmp_path / "demo", actor="reviewer", transcripts=True)
-    yield study
-    study.close()
-
-
-def interview_of(study: Study, pid: str = NEEDS_REVIEW) -> InterviewRow:
-    [interview] = Interviews(study.db).for_participant(pid)
-    return interview
-
-
-async def wait_until(
-    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 20
-) -> None:
-    """Let the app run until `condition` holds (the sound server can take a second or two to
-    start a stream when both cores are busy)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.05)
 
 
 async def open_review(
@@ -137,7 +111,7 @@ async def test_space_plays_from_the_cursor_word_and_the_cursor_follows_the_audio
     starts = record_play_starts(monkeypatch)
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_review(app, pilot, interview_of(review_study))
+        screen = await open_review(app, pilot, interview_of(review_study, NEEDS_REVIEW))
         await pilot.press("down", "right", "right", "right")  # turn 2, its fourth word
         start = cursor_word(screen)
         await start_playing(pilot, screen)
@@ -171,7 +145,7 @@ async def test_arrows_while_playing_move_by_word_and_the_audio_goes_with_them(
 ) -> None:
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_review(app, pilot, interview_of(review_study))
+        screen = await open_review(app, pilot, interview_of(review_study, NEEDS_REVIEW))
         await pilot.press("down", "down", "down", "down")  # "We mostly handed out …" (33–44 s)
         await start_playing(pilot, screen)
         playback = screen.playback
@@ -199,7 +173,7 @@ async def test_brackets_skip_five_seconds_back_and_on(
 ) -> None:
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_review(app, pilot, interview_of(review_study))
+        screen = await open_review(app, pilot, interview_of(review_study, NEEDS_REVIEW))
         await pilot.press("down")  # the participant's first turn, 11.7–26.6 s
         await start_playing(pilot, screen)
         playback = screen.playback
@@ -229,7 +203,7 @@ async def test_speed_keys_change_the_playing_speed_within_bounds(
 ) -> None:
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_review(app, pilot, interview_of(review_study))
+        screen = await open_review(app, pilot, interview_of(review_study, NEEDS_REVIEW))
         await pilot.press("greater_than_sign")  # before playing: the next playback's speed
         assert screen.playback_speed == 1.1
         await start_playing(pilot, screen)
@@ -264,7 +238,7 @@ async def test_playing_to_the_end_lets_go_of_the_device(
     monkeypatch.setattr(playing, "play", play)
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_review(app, pilot, interview_of(review_study))
+        screen = await open_review(app, pilot, interview_of(review_study, NEEDS_REVIEW))
         await pilot.press(*["down"] * 11, *["right"] * 6)  # the last turn's last word
         await pilot.press("space")
         # about a second and a half of audio: it may end before the screen first looks
@@ -295,7 +269,7 @@ async def test_playback_reads_the_audio_through_the_playback_service(
     monkeypatch.setattr(playback_service, "_read_recording", counting)
     app = FieldkitApp(review_study)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_review(app, pilot, interview_of(review_study))
+        screen = await open_review(app, pilot, interview_of(review_study, NEEDS_REVIEW))
         await pilot.press("down", "down", "down", "down")
         await start_playing(pilot, screen)
         await pilot.press("space")
