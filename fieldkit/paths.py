@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib.resources import as_file, files
 from pathlib import Path
-
-import platformdirs
 
 from fieldkit.errors import FieldkitError
 
@@ -84,11 +81,19 @@ def study_dir_from(option: str | os.PathLike[str] | None) -> Path:
     return Path.cwd()
 
 
+# platformdirs and importlib.resources are imported where they are used: every command imports
+# this module, few need them.
+
+
 def user_cache_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_cache_dir(APP_NAME))
 
 
 def user_config_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP_NAME))
 
 
@@ -99,6 +104,8 @@ def demo_root() -> Path:
 
 def shipped_schedule(name: str) -> Path:
     """A schedule shipped with fieldkit (the repo's schedules/, installed as package data)."""
+    from importlib.resources import as_file, files
+
     resource = files("fieldkit.schedules").joinpath(name)
     with as_file(resource) as path:
         return Path(path)
@@ -106,6 +113,8 @@ def shipped_schedule(name: str) -> Path:
 
 def shipped_demo_audio(name: str) -> Path:
     """Demo audio shipped with fieldkit (the repo's audio/, installed as package data)."""
+    from importlib.resources import as_file, files
+
     resource = files("fieldkit.demo_audio").joinpath(name)
     with as_file(resource) as path:
         return Path(path)

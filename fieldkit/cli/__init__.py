@@ -5,7 +5,6 @@ Without a sub-command it opens the app."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -14,11 +13,95 @@ import click
 
 from fieldkit import __version__, private
 from fieldkit.cli.common import AppContext, passphrase_file_option, run_app, study_root
+from fieldkit.cli.lazy import LazyCommand, LazyGroup
 from fieldkit.errors import FieldkitError
-from fieldkit.services.study import explain_failure
+
+# Every command: its module (imported only when the command is used, so that `fieldkit --help`
+# and each command load no more than they need) and the first sentence of its help, which
+# `fieldkit --help` lists. tests/cli/test_lazy_commands.py keeps this table true.
+COMMANDS: dict[str, LazyCommand] = {
+    "init": LazyCommand(
+        "fieldkit.cli.study",
+        "Create a study in DIRECTORY: study.toml, database, audio/ and the shipped schedule.",
+    ),
+    "demo": LazyCommand(
+        "fieldkit.cli.study", "Make a throw-away demo study and open the app on it."
+    ),
+    "participant": LazyCommand(
+        "fieldkit.cli.participants", "Add participants and list the interview queue."
+    ),
+    "consent": LazyCommand(
+        "fieldkit.cli.participants",
+        "Record voluntary informed consent for PID, or its withdrawal.",
+    ),
+    "interviews": LazyCommand(
+        "fieldkit.cli.participants",
+        "List interviews: participant, wave, status, duration, recordings, transcript state.",
+    ),
+    "schedule": LazyCommand("fieldkit.cli.schedule", "Interview schedules."),
+    "record": LazyCommand(
+        "fieldkit.cli.record",
+        "Record an interview with PID until --seconds, the end of --input, or Ctrl-C.",
+    ),
+    "devices": LazyCommand("fieldkit.cli.record", "List audio input devices; * marks the default."),
+    "recover": LazyCommand(
+        "fieldkit.cli.record",
+        "Find recordings a crash cut off, repair them and register them as interrupted.",
+    ),
+    "import-audio": LazyCommand(
+        "fieldkit.cli.record",
+        "Register a recording made on another device (WAV, FLAC, MP3, M4A …) as an interview.",
+    ),
+    "transcribe": LazyCommand(
+        "fieldkit.cli.transcripts",
+        "Transcribe interviews locally (in a worker process), with a progress bar.",
+    ),
+    "transcript": LazyCommand("fieldkit.cli.transcripts", "Read transcripts."),
+    "audit": LazyCommand(
+        "fieldkit.cli.transcripts",
+        "Check the transcript against the guarded-term rule (a report: exit 0 even with breaches).",
+    ),
+    "models": LazyCommand(
+        "fieldkit.cli.transcripts", "List the local transcription models; * marks the default."
+    ),
+    "approval": LazyCommand(
+        "fieldkit.cli.approval", "Review sign-off and the participant approval workflow."
+    ),
+    "identifiers": LazyCommand(
+        "fieldkit.cli.deid",
+        "The study's list of names, places and organisations to de-identify.",
+    ),
+    "deidentify": LazyCommand(
+        "fieldkit.cli.deid",
+        "Replace identifiers in an approved transcript with placeholders ([PERSON 1] …).",
+    ),
+    "export": LazyCommand(
+        "fieldkit.cli.export",
+        "Export approved, de-identified transcripts (all, or the named participants') to OUTDIR.",
+    ),
+    "report": LazyCommand(
+        "fieldkit.cli.report",
+        "The study so far: participants, interviews, durations, guarded terms, approval, and a "
+        "methods paragraph (COREQ items) to start the write-up from.",
+    ),
+    "terms": LazyCommand(
+        "fieldkit.cli.report",
+        "In how many transcripts the participant says each word or phrase, and where.",
+    ),
+    "passphrase": LazyCommand(
+        "fieldkit.cli.passphrase", "An encrypted study's passphrases and recovery key."
+    ),
+    "encrypt": LazyCommand(
+        "fieldkit.cli.conversion", "Encrypt this plain study in place: database and recordings."
+    ),
+    "decrypt": LazyCommand(
+        "fieldkit.cli.conversion",
+        "Make this encrypted study plain again, in place (asks first; --yes to skip).",
+    ),
+}
 
 
-class FieldkitGroup(click.Group):
+class FieldkitGroup(LazyGroup):
     """Turn every FieldkitError, and every database or OS error a user can meet (full disk,
     read-only study, locked database), into one `error:` line and a non-zero exit: never a
     traceback."""
@@ -31,11 +114,23 @@ class FieldkitGroup(click.Group):
         except BrokenPipeError:  # the reader left (`fieldkit … | head`): nothing to say
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so exit's flush stays quiet
             sys.exit(1)
-        except (sqlite3.Error, OSError) as exc:  # full disk, read-only, locked, a vanished folder
-            explained = explain_failure(exc, study_root(ctx))
+        except Exception as exc:
+            explained = _explain(exc, ctx)
             if explained is None:
                 raise
             _fail(explained)
+
+
+def _explain(exc: Exception, ctx: click.Context) -> FieldkitError | None:
+    """A full disk, a read-only study, a locked database, a vanished folder … as one line; None
+    for anything else (a bug: its traceback is shown)."""
+    # sqlite3 is looked up, not imported: if no command loaded it, no error can come from it.
+    sqlite3 = sys.modules.get("sqlite3")
+    if not isinstance(exc, OSError) and not (sqlite3 and isinstance(exc, sqlite3.Error)):
+        return None
+    from fieldkit.services.study import explain_failure
+
+    return explain_failure(exc, study_root(ctx))
 
 
 def _fail(error: FieldkitError) -> NoReturn:
@@ -45,6 +140,7 @@ def _fail(error: FieldkitError) -> NoReturn:
 
 @click.group(
     cls=FieldkitGroup,
+    lazy_commands=COMMANDS,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -87,38 +183,3 @@ def main(
     ctx.obj = AppContext(study_dir=study_dir, actor=actor, passphrase_file=passphrase_file)
     if ctx.invoked_subcommand is None:
         run_app(ctx.obj.study_for_app(), input_file=input_file)  # the app says what it tightened
-
-
-def _register() -> None:
-    from fieldkit.cli import (
-        approval,
-        conversion,
-        deid,
-        export,
-        participants,
-        passphrase,
-        record,
-        report,
-        schedule,
-        study,
-        transcripts,
-    )
-
-    for module in (
-        study,
-        participants,
-        schedule,
-        record,
-        transcripts,
-        approval,
-        deid,
-        export,
-        report,
-        passphrase,
-        conversion,
-    ):
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()

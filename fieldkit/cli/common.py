@@ -7,19 +7,15 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from fieldkit import private
 from fieldkit.paths import study_dir_from
-from fieldkit.services.study import (
-    PassphraseSource,
-    Study,
-    find_study,
-    open_study,
-    unlock_study,
-)
+
+if TYPE_CHECKING:  # the services load when a command opens a study, not for --help
+    from fieldkit.services.study import PassphraseSource, Study
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,6 +43,8 @@ class AppContext:
         """The study, open; an encrypted one is unlocked with the passphrase from
         --passphrase-file, $FIELDKIT_PASSPHRASE or the terminal (asked only then)."""
         if self._study is None:
+            from fieldkit.services.study import open_study
+
             root = study_dir_from(self.study_dir)
             remember_study_root(root)
             self._study = open_study(
@@ -60,6 +58,8 @@ class AppContext:
     def study_for_app(self) -> Study:
         """The study for the app: an encrypted one is unlocked here only when the passphrase was
         given in a file or the environment; otherwise it stays locked and the app asks for it."""
+        from fieldkit.services.study import find_study, unlock_study
+
         root = study_dir_from(self.study_dir)
         remember_study_root(root)
         study = find_study(root, actor=self.actor)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from fieldkit.core.wording import counted
 from fieldkit.errors import FieldkitError
-from fieldkit.services.deletion import Deletion
+
+if TYPE_CHECKING:
+    from fieldkit.services.deletion import Deletion
 
 
 def stdin_is_terminal() -> bool:

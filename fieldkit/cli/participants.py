@@ -11,7 +11,6 @@ from fieldkit.errors import FieldkitError
 from fieldkit.services.interviews import interviews_of, list_interviews
 from fieldkit.services.participants import add_participant, give_consent, interview_queue
 from fieldkit.services.study import Study
-from fieldkit.services.withdrawal import check_withdrawal, withdraw_participant
 
 
 @click.group("participant")
@@ -103,6 +102,8 @@ def consent_command(
 
 
 def _withdraw(study: Study, participant_id: str, yes: bool) -> None:
+    from fieldkit.services.withdrawal import check_withdrawal, withdraw_participant
+
     if check_withdrawal(study, participant_id):
         confirm_deletion(
             f"the study's policy deletes {participant_id}'s interview data when consent is "

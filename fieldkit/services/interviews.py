@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldkit.core.guard import GuardEvent, GuardEventKind, GuardTracker, TermState
 from fieldkit.core.models import InterviewStatus, Participant, Speaker
 from fieldkit.core.participants import require_consent
-from fieldkit.core.schedule import Question, Schedule, Topic
 from fieldkit.core.wording import interview_status_phrase
 from fieldkit.errors import FieldkitError
 from fieldkit.names import check_safe_name
@@ -17,6 +16,9 @@ from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
 from fieldkit.store.repo import EventRow, InterviewRow, Interviews, Recordings
 from fieldkit.store.repo import Events as EventRepo
+
+if TYPE_CHECKING:  # the schedule (and YAML) loads when an interview opens, not for every list
+    from fieldkit.core.schedule import Question, Schedule, Topic
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from fieldkit.config import (
     DEFAULT_SCHEDULE,
@@ -21,7 +19,6 @@ from fieldkit.config import (
     default_config,
     load_config,
 )
-from fieldkit.core.schedule import Schedule, load_schedule
 from fieldkit.crypto import keys
 from fieldkit.crypto.errors import (
     CryptoError,
@@ -46,6 +43,11 @@ from fieldkit.store.db import (
     transaction,
 )
 from fieldkit.store.repo import AuditLog
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from fieldkit.core.schedule import Schedule
 
 # Asked for only when the study turns out to be encrypted: plain studies never ask.
 PassphraseSource = Callable[[], str]
@@ -179,6 +181,8 @@ class Study:
         )
 
     def schedule(self) -> Schedule:
+        from fieldkit.core.schedule import load_schedule  # YAML loads only when a schedule is read
+
         return load_schedule(self.schedule_path())
 
     def schedule_path(self) -> Path:

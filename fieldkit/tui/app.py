@@ -7,10 +7,11 @@ import asyncio
 import contextlib
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -19,16 +20,20 @@ from textual.screen import Screen
 from fieldkit.core.guard import format_clock
 from fieldkit.errors import FieldkitError
 from fieldkit.private import tightened_note
-from fieldkit.services.interviews import InterviewSession
-from fieldkit.services.recording import recover_interrupted
-from fieldkit.services.study import Study
+from fieldkit.services.interviews import recordings_marked_running
 from fieldkit.services.transcription import jobs_waiting, requeue_stale_jobs, start_worker
-from fieldkit.tui.recording_link import RecordingLink
 from fieldkit.tui.screens.base import FieldkitScreen
-from fieldkit.tui.screens.help import HelpScreen, screen_help
-from fieldkit.tui.screens.interview import InterviewScreen
 from fieldkit.tui.screens.queue import QueueScreen
-from fieldkit.tui.screens.unlock import UnlockScreen
+
+# Only what the queue needs is imported at start: the other screens (the interview screen with
+# its audio, the passphrase screen, help) are imported when they are opened.
+if TYPE_CHECKING:
+    from fieldkit.services.interviews import InterviewSession
+    from fieldkit.services.study import Study
+    from fieldkit.tui.recording_link import RecordingLink
+    from fieldkit.tui.screens.interview import InterviewScreen
+
+INTERVIEW_SCREEN_MODULE = "fieldkit.tui.screens.interview"
 
 TRANSCRIBER_RETRY_S = 10.0
 START_WAIT_S = 10.0
@@ -70,6 +75,8 @@ class FieldkitApp(App[None]):
             note = tightened_note(self.study.permissions_tightened)
             self.notify(note[0].upper() + note[1:] + ".", timeout=10)
         if self.study.locked:  # an encrypted study: its passphrase first, then the queue
+            from fieldkit.tui.screens.unlock import UnlockScreen
+
             self.push_screen(UnlockScreen(self.study), callback=self.enter_study)
         else:
             self.enter_study()
@@ -77,11 +84,16 @@ class FieldkitApp(App[None]):
     def enter_study(self, _unlocked: bool | None = True) -> None:
         self.recover_recordings()
         self.push_screen(QueueScreen())
-        self.ensure_transcriber()  # jobs left queued by an earlier session resume now
+        # Jobs left queued by an earlier session resume once the queue is on the screen.
+        self.call_after_refresh(self.ensure_transcriber)
 
     def recover_recordings(self) -> None:
         """Recordings a crash cut off are repaired and registered before anything else."""
         try:
+            if not recordings_marked_running(self.study):
+                return  # the usual case: one query, and no audio library loaded
+            from fieldkit.services.recording import recover_interrupted
+
             recovered = recover_interrupted(self.study)
         except (FieldkitError, OSError) as error:
             problem = error.one_line() if isinstance(error, FieldkitError) else str(error)
@@ -122,14 +134,10 @@ class FieldkitApp(App[None]):
         """A recording in progress is stopped cleanly (file complete, guard closed) first."""
         deadline = time.monotonic() + START_WAIT_S
         while time.monotonic() < deadline and any(
-            isinstance(screen, InterviewScreen) and screen.starting for screen in self.screen_stack
+            screen.starting for screen in self.interview_screens()
         ):
             await asyncio.sleep(0.05)  # a recording being started is stopped once it runs
-        links = [
-            screen.link
-            for screen in self.screen_stack
-            if isinstance(screen, InterviewScreen) and screen.link is not None
-        ]
+        links = [screen.link for screen in self.interview_screens() if screen.link is not None]
         if any(link.capturing for link in links):
             self.notify("Stopping the recording before quitting…", timeout=3)
         for link in links:
@@ -144,10 +152,24 @@ class FieldkitApp(App[None]):
         finally:
             self.study.close()  # the connection of this helper thread
 
+    def interview_screens(self) -> list[InterviewScreen]:
+        """The interview screens open. Their module is imported when the first one opens, so
+        while it is not, there are none (and quitting need not import it to find that out)."""
+        module = sys.modules.get(INTERVIEW_SCREEN_MODULE)
+        if module is None:
+            return []
+        return [
+            screen for screen in self.screen_stack if isinstance(screen, module.InterviewScreen)
+        ]
+
     def open_interview(self, session: InterviewSession) -> None:
+        from fieldkit.tui.screens.interview import InterviewScreen
+
         self.push_screen(InterviewScreen(session))
 
     def action_help(self) -> None:
+        from fieldkit.tui.screens.help import HelpScreen, screen_help
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(screen_help(self.screen, self.BINDINGS))
