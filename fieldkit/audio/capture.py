@@ -52,6 +52,9 @@ class CaptureSettings:
     input_file: Path | None = None
     block_seconds: float = 0.1
     disk_margin_bytes: int = 200 * 1024 * 1024
+    # A virtual microphone plays its file this many times faster than real time (benchmarks
+    # and tests of long interviews; a user's recording is always real time).
+    input_speed: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,7 @@ class Recorder:
                 self.settings.channels,
                 self._blocksize,
                 self._input_callback,
+                speed=self.settings.input_speed,
             )
         return _PortAudioSource.open(self.settings, self._blocksize, self._input_callback)
 

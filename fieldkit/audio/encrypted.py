@@ -82,6 +82,29 @@ def encrypted_blocks(
     return AudioBlocks(rate, reader.channels, rebatched(pieces, block), closer=reader.close)
 
 
+class GrowingEncryptedRecording:
+    """An encrypted recording being written (reader.follow_blocks): re-indexed as it grows,
+    each chunk authenticated when it is read."""
+
+    def __init__(self, path: Path, key: DataKey | None) -> None:
+        self._reader = EncryptedAudioReader(path, require_key(path, key))
+        self.samplerate = self._reader.samplerate
+        self.channels = self._reader.channels
+
+    def refresh(self) -> int:
+        return self._reader.refresh()
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        return self._reader.read_frames(start, end, "float32")
+
+    def check_end(self) -> None:
+        for _ in self._reader.iter_blocks(self._reader.frames, None):
+            pass  # nothing is left to read: this raises if the stream is damaged after it
+
+    def close(self) -> None:
+        self._reader.close()
+
+
 # -- writing -----------------------------------------------------------------------------------
 
 

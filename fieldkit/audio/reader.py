@@ -3,15 +3,19 @@ anything else, and fieldkit's encrypted recordings (with the study's key). PyAV 
 resampling, so no extra dependency is needed for that.
 
 `read_blocks` is the one place a recording's samples are read; `read_audio` and `inspect_audio`
-take the same `key`. Decrypted audio stays in memory: nothing here writes a file.
+take the same `key`. `follow_blocks` reads a recording while another process is still writing
+it (fieldkit's crash-safe WAV or encrypted stream) and hands over exactly what `read_blocks` gives
+for the finished file. Decrypted audio stays in memory: nothing here writes a file.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -117,6 +121,147 @@ def read_blocks(
     if blocks is None:
         blocks = _pyav_blocks(path, start, end, samplerate, block_s)
     return blocks
+
+
+FOLLOW_POLL_S = 0.5  # how often follow_blocks looks for more audio
+
+
+class GrowingRecording(Protocol):
+    """A recording file another process is still appending to, read by frame."""
+
+    samplerate: int
+    channels: int
+
+    def refresh(self) -> int:
+        """The frames written so far (whole frames: never one still being written)."""
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        """float32 (frames, channels) samples of frames [start, end), all written already."""
+
+    def check_end(self) -> None:
+        """Once the writer has finished: raise AudioError if the file is damaged after the
+        frames read (as read_blocks would, after the blocks before the damage)."""
+
+    def close(self) -> None: ...
+
+
+def follow_blocks(
+    path: Path,
+    finished: Callable[[], bool],
+    start: float = 0.0,
+    samplerate: int | None = None,
+    block_s: float = BLOCK_S,
+    key: DataKey | None = None,
+    poll_s: float = FOLLOW_POLL_S,
+) -> AudioBlocks:
+    """`read_blocks` for a recording that fieldkit's recorder (in another process) is still
+    writing: float32 blocks of at most `block_s` from `start`, handed over as the file grows.
+    When no new audio is there it waits `poll_s` and looks again; the blocks end once
+    `finished()` has returned True (the writer closed the file, or died) and everything
+    written before that has been handed over.
+
+    The samples are exactly those `read_blocks` gives for the finished file (the same decoding,
+    the same resampling), however the file grew. Only the recorder's own formats can be
+    followed: a crash-safe WAV (16-bit PCM) or an encrypted recording, with the study's `key`.
+    """
+    path = Path(path)
+    block_s = max(0.01, float(block_s))
+    if _is_encrypted(path):
+        from fieldkit.audio.encrypted import GrowingEncryptedRecording
+
+        source: GrowingRecording = GrowingEncryptedRecording(path, key)
+    else:
+        source = GrowingWav.open(path, finished, poll_s)
+    rate = source.samplerate
+    first = max(0, round(max(0.0, float(start)) * rate))
+    pieces = _followed(source, first, finished, poll_s, max(1, round(block_s * rate)))
+    if samplerate is not None and samplerate != rate:
+        pieces, rate = resampled(pieces, rate, samplerate), samplerate
+    return AudioBlocks(rate, source.channels, pieces, closer=source.close)
+
+
+def _followed(
+    source: GrowingRecording,
+    position: int,
+    finished: Callable[[], bool],
+    poll_s: float,
+    block: int,
+) -> Iterator[np.ndarray]:
+    while True:
+        done = finished()  # asked first: everything written before it said so is read below
+        available = source.refresh()
+        while position < available:
+            end = min(available, position + block)
+            yield source.read(position, end)
+            position = end
+        if done:
+            source.check_end()
+            return
+        time.sleep(poll_s)
+
+
+class GrowingWav:
+    """A crash-safe WAV (16-bit PCM) being written: its frames are counted from the file's size,
+    since the recorder only ever appends audio after the header (which it rewrites in place)."""
+
+    def __init__(self, path: Path, fd: int, samplerate: int, channels: int, data_start: int):
+        self.path = path
+        self.samplerate = samplerate
+        self.channels = channels
+        self._fd = fd
+        self._data_start = data_start
+        self._frame_bytes = 2 * channels
+
+    @classmethod
+    def open(cls, path: Path, finished: Callable[[], bool], poll_s: float) -> GrowingWav:
+        """Wait (while the writer is at work) for the file's header, then follow it."""
+        from fieldkit.audio.writer import parse_wav_header
+
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as error:
+            raise AudioError(f"cannot read {path}: {error.strerror}", "check the path") from error
+        try:
+            while True:
+                done = finished()
+                try:
+                    layout = parse_wav_header(os.pread(fd, 64 * 1024, 0), path)
+                    break
+                except AudioError:
+                    if done:
+                        raise AudioError(
+                            f"cannot read {path.name}: it holds no WAV header", UNREADABLE_HINT
+                        ) from None
+                time.sleep(poll_s)
+            if layout.block_align != 2 * layout.channels or layout.samplerate <= 0:
+                raise AudioError(
+                    f"cannot follow {path.name}: not a 16-bit PCM recording", UNREADABLE_HINT
+                )
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(path, fd, layout.samplerate, layout.channels, layout.data_start)
+
+    def refresh(self) -> int:
+        size = os.fstat(self._fd).st_size
+        return max(0, size - self._data_start) // self._frame_bytes
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        count = max(0, end - start) * self._frame_bytes
+        data = os.pread(self._fd, count, self._data_start + start * self._frame_bytes)
+        samples = np.frombuffer(data[: len(data) - len(data) % self._frame_bytes], dtype="<i2")
+        scaled: np.ndarray = samples.reshape(-1, self.channels).astype(np.float32) / np.float32(
+            32768.0
+        )
+        return scaled
+
+    def check_end(self) -> None:
+        """Nothing to check: a WAV has no authentication, and a torn last frame is left out."""
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 def read_audio(

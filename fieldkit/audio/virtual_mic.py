@@ -38,6 +38,7 @@ class VirtualMicrophone:
         channels: int,
         blocksize: int,
         callback: InputCallback,
+        speed: float = 1.0,
     ) -> None:
         self.path = Path(path)
         self.info = inspect_audio(self.path)  # fail now, with a clear message, not mid-recording
@@ -45,6 +46,7 @@ class VirtualMicrophone:
         self.channels = int(channels)
         self.blocksize = int(blocksize)
         self._callback = callback
+        self.speed = max(1e-3, float(speed))  # 1: real time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ended = False  # the whole file was delivered
@@ -74,9 +76,8 @@ class VirtualMicrophone:
             for block in self._blocks():
                 delivered += len(block)
                 # A real microphone hands a block over once it has been spoken: wait until then.
-                if self._stop.wait(
-                    max(0.0, started + delivered / self.samplerate - time.monotonic())
-                ):
+                spoken_by = started + delivered / self.samplerate / self.speed
+                if self._stop.wait(max(0.0, spoken_by - time.monotonic())):
                     return
                 self._callback(block, len(block), None, status)
         except (

@@ -170,7 +170,7 @@ class RepairResult:
 
 
 @dataclass(frozen=True)
-class _WavLayout:
+class WavLayout:
     riff_size: int
     samplerate: int
     channels: int
@@ -190,7 +190,7 @@ def repair_recording(path: Path) -> RepairResult:
     try:
         with path.open("rb") as handle:
             file_size = os.fstat(handle.fileno()).st_size
-            layout = _parse_wav(handle.read(64 * 1024), path)
+            layout = parse_wav_header(handle.read(64 * 1024), path)
             wanted_data, wanted_riff = _wanted_sizes(layout, handle, file_size)
     except OSError as error:
         raise AudioError(f"cannot read {path}: {error.strerror}", "check the file") from error
@@ -209,7 +209,9 @@ def repair_recording(path: Path) -> RepairResult:
     )
 
 
-def _parse_wav(head: bytes, path: Path) -> _WavLayout:
+def parse_wav_header(head: bytes, path: Path) -> WavLayout:
+    """Where the audio of a WAV starts and how it is laid out, from the file's first bytes
+    (AudioError when they hold no whole RIFF/fmt/data header)."""
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         raise AudioError(
             f"cannot repair {path.name}: not a WAV recording (no RIFF/WAVE header)",
@@ -228,7 +230,7 @@ def _parse_wav(head: bytes, path: Path) -> _WavLayout:
         elif chunk_id == b"data":
             if fmt is None or fmt[2] == 0:
                 break
-            return _WavLayout(riff_size, fmt[1], fmt[0], fmt[2], position + 4, position + 8, size)
+            return WavLayout(riff_size, fmt[1], fmt[0], fmt[2], position + 4, position + 8, size)
         position += 8 + size + (size & 1)
     raise AudioError(
         f"cannot repair {path.name}: no readable format/data chunk in its header",
@@ -236,7 +238,7 @@ def _parse_wav(head: bytes, path: Path) -> _WavLayout:
     )
 
 
-def _wanted_sizes(layout: _WavLayout, handle: BinaryIO, file_size: int) -> tuple[int, int]:
+def _wanted_sizes(layout: WavLayout, handle: BinaryIO, file_size: int) -> tuple[int, int]:
     """(data size, RIFF size) that describe what is really in the file."""
     available = file_size - layout.data_start
     whole_frames = max(0, available - available % layout.block_align)
@@ -264,7 +266,7 @@ def _chunk_follows(handle: BinaryIO, position: int, file_size: int) -> bool:
     return printable and position + 8 + size <= file_size
 
 
-def _rewrite_sizes(path: Path, layout: _WavLayout, data_size: int, riff_size: int) -> None:
+def _rewrite_sizes(path: Path, layout: WavLayout, data_size: int, riff_size: int) -> None:
     with path.open("r+b") as handle:
         handle.seek(4)
         handle.write(struct.pack("<I", riff_size))

@@ -160,7 +160,8 @@ def announce_recovery(study: Study) -> None:
     for item in recover_interrupted(study):
         click.echo(
             f"note: recovered an interrupted recording of {item.participant_id} ({item.wave}): "
-            f"{item.path}, {item.duration_s:.1f} s kept",
+            f"{item.path}, {item.duration_s:.1f} s kept"
+            + ("; queued for transcription" if item.queued else ""),
             err=True,
         )
         if item.problem:

@@ -12,9 +12,11 @@ import numpy as np
 from fieldkit.audio.capture import LevelReading
 from fieldkit.cli.common import with_study
 from fieldkit.core.guard import GuardEvent
+from fieldkit.errors import FieldkitError
 from fieldkit.services.interviews import stored_tracker
 from fieldkit.services.live_guard import LiveGuard, LiveStatus, guard_line
 from fieldkit.services.recording import (
+    RecordingSession,
     begin_recording,
     capture_settings,
     finish_interview,
@@ -24,6 +26,7 @@ from fieldkit.services.recording import (
     start_live_guard,
 )
 from fieldkit.services.study import Study
+from fieldkit.store.repo import InterviewRow
 
 
 def format_clock(seconds: float) -> str:
@@ -79,6 +82,62 @@ class LiveFeed:
         if status.state in ("behind", "failed"):
             self.meter.clear()
             click.echo(status.message, err=True)
+
+    def close(self, session: RecordingSession) -> None:
+        if self.guard is None:
+            return
+        # After a withdrawal the guard hears nothing more of what was said.
+        withdrawn = session.result is not None and session.result.stop_reason == "withdrawn"
+        self.guard.close(drain_s=0.0 if withdrawn else LIVE_DRAIN_S)
+
+
+class TranscriptWait:
+    """With `while_recording` on, `fieldkit record` stays until the transcript is stored: most
+    of it was decoded while recording, the worker decodes the tail. It says "transcript ready"
+    (and how long after the recording ended), then exits. Ctrl-C while waiting leaves the
+    worker to finish in the background."""
+
+    def __init__(self, study: Study, interview: InterviewRow, job_id: int) -> None:
+        self.study, self.interview, self.job_id = study, interview, job_id
+
+    @classmethod
+    def start(cls, study: Study, interview: InterviewRow) -> TranscriptWait | None:
+        """Queue the interview and start a worker (one that Ctrl-C does not stop); None when
+        nothing is to be transcribed now (setting off, withdrawn, nothing recorded)."""
+        from fieldkit.services.transcription import queue_transcript_now
+
+        if not study.config.transcription.while_recording:
+            return None
+        try:
+            job = queue_transcript_now(study, interview)
+        except FieldkitError as error:
+            click.echo(f"warning: not transcribed: {error.one_line()}", err=True)
+            return None
+        return None if job is None else cls(study, interview, job.id)
+
+    def wait(self, stopped_at: float) -> None:
+        from fieldkit.services.transcription import follow_job
+
+        who = self.interview.participant_id
+        click.echo("transcribing the rest of the interview…", err=True)
+        try:
+            job = follow_job(self.study, self.job_id)
+        except KeyboardInterrupt:
+            click.echo(
+                "\nthe transcript is finished in the background (`fieldkit interviews` shows "
+                "when); the recording is kept",
+                err=True,
+            )
+            sys.exit(130)
+        if job.status != "done":
+            click.echo(f"error: {job.message}; the recording is kept", err=True)
+            sys.exit(1)
+        took = time.monotonic() - stopped_at
+        click.echo(
+            f"transcript ready {took:.1f} s after the recording ended: "
+            f"fieldkit transcript show {who}",
+            err=True,
+        )
 
 
 @click.command("record")
@@ -142,17 +201,22 @@ def record_command(
             result = session.wait(seconds)
         except KeyboardInterrupt:
             result = session.stop()
-    finally:
+    except BaseException:
         meter.clear()
-        if live.guard is not None:
-            # After a withdrawal the guard hears nothing more of what was said.
-            withdrawn = session.result is not None and session.result.stop_reason == "withdrawn"
-            live.guard.close(drain_s=0.0 if withdrawn else LIVE_DRAIN_S)
-    finish_interview(study, session)
+        live.close(session)
+        raise
+    stopped_at = time.monotonic()
+    meter.clear()
+    ended = finish_interview(study, session)
+    # The tail of the transcript is decoded while the live guard judges its last chunk.
+    transcript = TranscriptWait.start(study, ended)
+    live.close(session)
     if result.message:
         click.echo(f"warning: {result.message}", err=True)
     click.echo(f"duration: {format_clock(result.duration_s)} ({result.duration_s:.1f} s)")
     click.echo(str(result.path))
+    if transcript is not None:
+        transcript.wait(stopped_at)
 
 
 @click.command("devices")
@@ -173,9 +237,10 @@ def recover_command(study: Study) -> None:
     recovered = recover_interrupted(study)
     for item in recovered:
         state = "damaged" if item.problem else "repaired" if item.repaired else "intact"
+        queued = "; queued for transcription" if item.queued else ""
         click.echo(
             f"recovered {item.path}: {item.duration_s:.1f} s "
-            f"({item.participant_id}, {item.wave}; {state})"
+            f"({item.participant_id}, {item.wave}; {state}){queued}"
         )
         if item.problem:  # an encrypted recording altered after it was written
             click.echo(f"warning: {item.problem}", err=True)

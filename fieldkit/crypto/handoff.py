@@ -18,13 +18,15 @@ from fieldkit.crypto.keys import DATA_KEY_BYTES, DataKey
 KEY_ON_STDIN = "--key-on-stdin"
 
 
-def send_key(stream: IO[bytes], key: DataKey) -> None:
-    """Write the key as the first line of a child's stdin and close it."""
+def send_key(stream: IO[bytes], key: DataKey, keep_open: bool = False) -> None:
+    """Write the key as the first line of a child's stdin and close it (`keep_open`: leave it
+    open, for a child that is told more over the same pipe, or told to stop by its closing)."""
     try:
         stream.write(key.secret.hex().encode("ascii") + b"\n")
         stream.flush()
     finally:
-        stream.close()
+        if not keep_open:
+            stream.close()
 
 
 def receive_key(stream: IO[bytes]) -> DataKey:

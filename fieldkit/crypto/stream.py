@@ -361,11 +361,15 @@ class EncryptedAudioReader(_StreamFacts):
             self._associated = self.header.pack()
             self._cipher = _file_cipher(key, self.header)
             self._check_header_tag()
-            self.chunks, self.torn_bytes, self.damaged_at = self._index()
+            self.chunks: list[ChunkRef] = []
+            self.frames = 0
+            self.torn_bytes = 0
+            self.damaged_at: int | None = None
+            self._indexed_to = PREAMBLE_BYTES  # where the chunk after the last indexed one starts
+            self._index()
         except BaseException:
             os.close(self._fd)
             raise
-        self.frames = sum(chunk.frames for chunk in self.chunks)
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -390,8 +394,8 @@ class EncryptedAudioReader(_StreamFacts):
         """The index of the chunk that holds `frame` (binary search on the chunk index)."""
         import bisect
 
-        starts = [chunk.first_frame for chunk in self.chunks]
-        return max(0, bisect.bisect_right(starts, frame) - 1)
+        found = bisect.bisect_right(self.chunks, frame, key=lambda chunk: chunk.first_frame)
+        return max(0, found - 1)
 
     def iter_blocks(
         self, start_frame: int = 0, end_frame: int | None = None, dtype: str = "float32"
@@ -504,26 +508,41 @@ class EncryptedAudioReader(_StreamFacts):
                 "keep the file for inspection; no audio can be read from it",
             )
 
-    def _index(self) -> tuple[list[ChunkRef], int, int | None]:
+    def refresh(self) -> int:
+        """Index the chunks written since this reader was opened (or last refreshed), for a
+        recording another process is still writing: a chunk is appended in one write, so what
+        lies before the file's end is whole, and a chunk still being written is only a torn
+        tail for now. Returns the frames readable. Nothing is decrypted here."""
+        if self.damaged_at is None:
+            self._index()
+        return self.frames
+
+    def _index(self) -> None:
+        """Index chunks from where indexing stopped to the end of the file: a torn last chunk
+        is left out (`torn_bytes`), a length field that cannot be right stops the index
+        (`damaged_at`)."""
         size = os.fstat(self._fd).st_size
         max_length = _TAG_BYTES + self.header.max_chunk_frames * self.header.frame_bytes
-        chunks: list[ChunkRef] = []
-        offset, first_frame = PREAMBLE_BYTES, 0
+        offset = self._indexed_to
+        self.torn_bytes = 0
         while offset < size:
             remaining = size - offset
             if remaining < _LENGTH.size:
-                return chunks, remaining, None
+                self.torn_bytes = remaining
+                break
             (length,) = _LENGTH.unpack(os.pread(self._fd, _LENGTH.size, offset))
             payload = length - _TAG_BYTES
             if payload < 0 or length > max_length or payload % self.header.frame_bytes:
-                return chunks, 0, len(chunks)
+                self.damaged_at = len(self.chunks)
+                break
             if _LENGTH.size + length > remaining:
-                return chunks, remaining, None
+                self.torn_bytes = remaining
+                break
             frames = payload // self.header.frame_bytes
-            chunks.append(ChunkRef(len(chunks), offset, length, first_frame, frames))
+            self.chunks.append(ChunkRef(len(self.chunks), offset, length, self.frames, frames))
             offset += _LENGTH.size + length
-            first_frame += frames
-        return chunks, 0, None
+            self.frames += frames
+        self._indexed_to = offset
 
     def _decrypt(self, chunk: ChunkRef) -> np.ndarray:
         is_last = chunk.index == len(self.chunks) - 1

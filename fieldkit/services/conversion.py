@@ -383,6 +383,9 @@ def _convert(
     source_key = study.data_key
     actor = study.actor
     check_nothing_running(study)
+    from fieldkit.services.while_recording import stop_all
+
+    stop_all(study)  # background transcribers would write to the old study: they stop here
     study.close()  # the held connection below must be the only one
     work = paths.root / CONVERSION_FOLDER
     try:

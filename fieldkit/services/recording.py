@@ -51,6 +51,7 @@ from fieldkit.services.interviews import (
 from fieldkit.services.live_guard import LiveGuard, LiveStatus
 from fieldkit.services.participants import get_participant
 from fieldkit.services.study import Study, now_iso
+from fieldkit.services.while_recording import BackgroundTranscriber, start_for
 from fieldkit.store.repo import (
     Events,
     InterviewRow,
@@ -66,6 +67,9 @@ COMMAND = "fieldkit record"
 CONSENT_POLL_S = 0.5  # how often a recording looks at the participant's consent
 WITHDRAW_WAIT_S = 3.0  # how long a withdrawal waits to see a recording stop
 WITHDRAWN_MESSAGE = "recording stopped because the participant withdrew consent"
+# Tests and benchmarks of long interviews: a virtual microphone (--input) plays its file this
+# many times faster than real time. Never set for a user's recording.
+INPUT_SPEED_ENV = "FIELDKIT_INPUT_SPEED"
 
 # The recordings this process is capturing now, by (database, row id): a row that carries our
 # own process ID is live only if it is one of these (a row whose registration failed is not).
@@ -130,7 +134,24 @@ def capture_settings(
         device=device,
         input_file=input_file,
         disk_margin_bytes=rec.disk_margin_mb * 1024 * 1024,
+        input_speed=_input_speed() if input_file is not None else 1.0,
     )
+
+
+def _input_speed() -> float:
+    text = os.environ.get(INPUT_SPEED_ENV, "").strip()
+    if not text:
+        return 1.0
+    try:
+        speed = float(text)
+        if not 0 < speed <= 1000:
+            raise ValueError
+    except ValueError:
+        raise FieldkitError(
+            f"${INPUT_SPEED_ENV} must be a number above 0 (times real time), not {text!r}",
+            "e.g. 4, or unset it",
+        ) from None
+    return speed
 
 
 def input_devices() -> list[InputDevice]:
@@ -196,6 +217,8 @@ class RecordingSession:
         )
         self.recording_id: int | None = None
         self.result: RecordingResult | None = None
+        # Transcribes the recording as it grows (services.while_recording), if the study wants.
+        self.background: BackgroundTranscriber | None = None
         self._stop_lock = threading.Lock()
         self._watch_done = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -221,6 +244,8 @@ class RecordingSession:
             target=self._watch_consent, name="fieldkit-consent-watch", daemon=True
         )
         self._watcher.start()
+        assert self.recording_id is not None
+        self.background = start_for(self.study, self.recording_id)
 
     def _register(self) -> None:
         """Check and register in one write transaction: consent is current, the interview is
@@ -344,11 +369,23 @@ class RecordingSession:
             result = self.recorder.stop()
             self.result = result
             self._watch_done.set()
+            self._settle_background(result)
             if self.recording_id is not None:
                 with _capturing_lock:
                     _capturing_here.discard(_capture_key(self.study, self.recording_id))
                 self._register_stop(result)
             return result
+
+    def _settle_background(self, result: RecordingResult) -> None:
+        """The file is complete: the background transcriber finishes the stretches in it, or,
+        after a withdrawal, stops at once."""
+        background, self.background = self.background, None
+        if background is None:
+            return
+        if result.stop_reason == "withdrawn":
+            background.stop()
+        else:
+            background.recording_complete()
 
     def _register_stop(self, result: RecordingResult) -> None:
         try:
@@ -520,6 +557,9 @@ class RecoveredRecording:
     repaired: bool
     # One line when the file was altered or cannot be read (the audio before the damage is kept).
     problem: str = ""
+    # Queued for transcription (with `while_recording` on: what was transcribed while it was
+    # recorded is kept, and the job goes on from there).
+    queued: bool = False
 
 
 def interrupted_recordings(study: Study) -> list[RecordingRow]:
@@ -537,7 +577,8 @@ def recover_interrupted(study: Study) -> list[RecoveredRecording]:
 
     What is kept is registered: a WAV up to its last whole frame; an encrypted recording up to
     its last complete chunk, or up to the first chunk that fails authentication (tampering is
-    reported in `problem`, never raised)."""
+    reported in `problem`, never raised). With `while_recording` on, an interview a crash cut
+    off is queued for transcription (see `_queue_recovered`)."""
     recovered = []
     for row in interrupted_recordings(study):
         found = recover_recording_file(study.paths.absolute(row.path), study.data_key)
@@ -579,9 +620,27 @@ def recover_interrupted(study: Study) -> list[RecoveredRecording]:
                 duration,
                 found.repaired,
                 found.problem,
+                queued=_queue_recovered(study, interview.id),
             )
         )
     return recovered
+
+
+def _queue_recovered(study: Study, interview_id: int) -> bool:
+    """An interview cut off by a crash is over (interrupted). If it was being transcribed while
+    recorded, its transcription goes on: queue it (the job resumes after the stretches already
+    stored). Never raises: recovery must finish whatever else happens."""
+    from fieldkit.services.transcription import enqueue
+
+    interview = Interviews(study.db).get(interview_id)
+    if not study.config.transcription.while_recording:
+        return False
+    if interview.status is not InterviewStatus.INTERRUPTED or not interview.duration_s:
+        return False
+    try:
+        return enqueue(study, interview) is not None
+    except FieldkitError:  # no consent, no usable model …: `fieldkit transcribe` says why
+        return False
 
 
 def _recovery_reason(found: RecoveredFile) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import logging
 import os
 import subprocess
 import sys
@@ -48,6 +49,8 @@ from fieldkit.store.repo import (
 if TYPE_CHECKING:
     from fieldkit.transcribe.engine import EngineOptions, StretchDone, StretchRules
     from fieldkit.transcribe.models import ModelInfo
+
+log = logging.getLogger("fieldkit.worker")
 
 WORKER_LOG = "transcribe.log"
 WORKER_LOCK = ".transcribe.lock"  # held by the worker that works off the queue; holds its PID
@@ -346,19 +349,29 @@ def _transcribe_recordings(
 ) -> tuple[list[Segment], int]:
     """The interview's segments (interview time) and channel count, recording by recording,
     each resumed after its stored parts; every stretch decoded is stored as a part at once."""
-    from fieldkit.transcribe.engine import EngineOptions, StretchRules, transcribe_recording
+    from fieldkit.services.while_recording import take_over
+    from fieldkit.transcribe.engine import transcribe_recording
 
-    _, model_dir = model_choice(study, job.model)
-    options = EngineOptions(vocabulary=vocabulary(study))
-    rules = rules or StretchRules.for_options(options)
+    model_dir, options, rules = stretch_settings(study, job.model, rules)
     progress = _ProgressWriter(study, job.id, total)
     segments: list[Segment] = []
     channels = 1
     for rec in recordings:
         length = rec.duration_s or 0.0
         settings = parts_key(model_dir, options, rec.channel_map, rules)
+        # A transcriber that worked while the recording was made stops here (it decodes at
+        # the lowest priority); its stretches are stored, and this job goes on after them.
+        take_over(study, rec.id)
         parts = _parts_to_resume(study, rec.id, settings)
         resume_s = parts[-1].end_s if parts else 0.0
+        if parts:  # times only, never text: how much was left for this job
+            log.info(
+                "recording %s: %d stretch(es) stored, resuming at %.1f of %.1f s",
+                rec.id,
+                len(parts),
+                resume_s,
+                length,
+            )
         recorded = [segment for part in parts for segment in part.segments]
         ahead = min(resume_s, length)
         result = transcribe_recording(
@@ -378,6 +391,53 @@ def _transcribe_recordings(
         channels = max(channels, result.channels)
         progress.done_s += length
     return segments, channels
+
+
+STRETCH_RULES_ENV = "FIELDKIT_STRETCH_RULES"  # tests and benchmarks: "min_s=15,max_s=40"
+
+
+def stretch_settings(
+    study: Study, model: str | None, rules: StretchRules | None = None
+) -> tuple[Path, EngineOptions, StretchRules]:
+    """The model folder, engine options and stretch rules a recording of the study is decoded
+    with: one place, so a job and the transcriber working while the interview is recorded
+    decode alike (and store their parts under the same `parts_key`)."""
+    from fieldkit.transcribe.engine import EngineOptions
+
+    _, model_dir = model_choice(study, model)
+    options = EngineOptions(vocabulary=vocabulary(study))
+    return model_dir, options, rules or stretch_rules(options)
+
+
+def stretch_rules(options: EngineOptions) -> StretchRules:
+    """The default stretch rules for the engine's options. $FIELDKIT_STRETCH_RULES may shorten
+    the stretches (`min_s=15,max_s=40`), so tests and benchmarks see several stretches in a short
+    recording; every process of a run must then see the same value."""
+    from dataclasses import replace
+
+    from fieldkit.transcribe.engine import StretchRules
+
+    rules = StretchRules.for_options(options)
+    text = os.environ.get(STRETCH_RULES_ENV, "").strip()
+    if not text:
+        return rules
+    try:
+        changes = {
+            name.strip(): float(value)
+            for name, value in (item.split("=", 1) for item in text.split(",") if item.strip())
+        }
+        if not set(changes) <= {"min_s", "max_s", "pause_s"}:
+            raise ValueError(f"only min_s, max_s and pause_s can be set, not {sorted(changes)}")
+        return replace(
+            rules,
+            min_s=changes.get("min_s", rules.min_s),
+            max_s=changes.get("max_s", rules.max_s),
+            pause_s=changes.get("pause_s", rules.pause_s),
+        )
+    except ValueError as error:
+        raise FieldkitError(
+            f"${STRETCH_RULES_ENV} is not valid ({error})", "e.g. min_s=15,max_s=40, or unset it"
+        ) from None
 
 
 class _ProgressWriter:
@@ -509,8 +569,10 @@ def run_pending(
 # -- the app/CLI side ------------------------------------------------------------------------
 
 
-def start_worker(study: Study) -> subprocess.Popen[bytes]:
-    """Start the worker process; its log (job IDs and errors only, never text) goes to the study."""
+def start_worker(study: Study, detached: bool = False) -> subprocess.Popen[bytes]:
+    """Start the worker process; its log (job IDs and errors only, never text) goes to the study.
+    A `detached` worker runs in a session of its own: Ctrl-C in the terminal that started it
+    does not stop it (it finishes the queue, then exits)."""
     log_dir = study.root / "logs"
     private_mkdir(log_dir, exist_ok=True)
     log = open_private(log_dir / WORKER_LOG, "ab")
@@ -525,6 +587,7 @@ def start_worker(study: Study) -> subprocess.Popen[bytes]:
             stderr=log,
             stdin=subprocess.PIPE if key is not None else subprocess.DEVNULL,
             env=environment_without_passphrase(),
+            start_new_session=detached,
         )
     finally:
         log.close()
@@ -533,6 +596,46 @@ def start_worker(study: Study) -> subprocess.Popen[bytes]:
         with contextlib.suppress(BrokenPipeError):  # a worker that died at once logs why
             send_key(process.stdin, key)
     return process
+
+
+WORKER_RESTART_S = 3.0  # no worker holding the queue for this long: start one again
+
+
+def queue_transcript_now(study: Study, interview: InterviewRow) -> JobRow | None:
+    """Queue an interview that has just ended and start a worker for it at once, in a session
+    of its own (Ctrl-C in the recorder's terminal does not stop it). None when there is
+    nothing to transcribe: consent withdrawn, or nothing recorded."""
+    from fieldkit.services.interviews import has_audio
+
+    if interview.status is InterviewStatus.WITHDRAWN or not has_audio(study, interview.id):
+        return None
+    job = enqueue(study, interview)
+    if job is not None and job.status == "queued":
+        start_worker(study, detached=True)
+    return job
+
+
+def follow_job(study: Study, job_id: int, poll_s: float = 0.1) -> JobRow:
+    """Wait until a job is done or has failed. If no worker holds the queue while the job still
+    waits (one stopped, or none was started), a new one is started, up to a few times."""
+    starts = 0
+    last_seen = time.monotonic()
+    while True:
+        job = Jobs(study.db).get(job_id)
+        if job.status in ("done", "failed"):
+            return job
+        if running_worker_pid(study) is not None:
+            last_seen = time.monotonic()
+        elif time.monotonic() - last_seen > WORKER_RESTART_S:
+            starts += 1
+            if starts > MAX_WORKER_CRASHES + 1:
+                raise FieldkitError(
+                    "the transcription worker keeps stopping",
+                    f"see {study.root / 'logs' / WORKER_LOG}",
+                )
+            start_worker(study, detached=True)
+            last_seen = time.monotonic()
+        time.sleep(poll_s)
 
 
 def running_worker_pid(study: Study) -> int | None:

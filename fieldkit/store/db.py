@@ -188,11 +188,24 @@ def _not_fieldkit(path: Path, why: str) -> NotAFieldkitDatabaseError:
 
 
 def has_plain_sqlite_header(path: Path) -> bool:
+    """Whether plain SQLite can read the file (it starts with the plain SQLite header).
+
+    Asked through SQLite itself, never by opening and closing the file: closing any descriptor
+    of a database file drops every POSIX lock this process holds on it, its open connections'
+    included, and another process closing its own connection would then take ours for gone and
+    delete the write-ahead log and its index under them (SQLite defers such closes for its own
+    connections)."""
     try:
-        with path.open("rb") as file:
-            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
-    except OSError:
+        probe = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+    except sqlite3.Error:
         return False
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        return _primary_code(exc) != sqlite3.SQLITE_NOTADB  # busy, locked …: the header is fine
+    finally:
+        probe.close()
+    return True
 
 
 def looks_encrypted(path: Path) -> bool:
