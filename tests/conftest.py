@@ -33,6 +33,10 @@ def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("FIELDKIT_STUDY", raising=False)
+    # The transcriber that works while an interview is recorded keeps its ordinary priority in
+    # tests: at idle priority it gets no CPU at all while other work keeps both cores busy, and
+    # no test could see it at work. tests/services/test_background_priority.py checks the default.
+    monkeypatch.setenv("FIELDKIT_BACKGROUND_PRIORITY", "normal")
 
 
 @pytest.fixture
