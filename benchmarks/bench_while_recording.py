@@ -100,8 +100,11 @@ def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
 # -- a study to record into --------------------------------------------------------------------
 
 
-def new_study(root: Path, while_recording: bool, live_guard: bool) -> tuple[Path, str]:
-    """A fresh demo study (its schedule guards "recovery") and a consenting participant."""
+def new_study(
+    root: Path, while_recording: bool, live_guard: bool, microphone: bool = False
+) -> tuple[Path, str]:
+    """A fresh demo study (its schedule guards "recovery") and a consenting participant. With
+    `microphone` it records from the default input device, not from the demo's audio file."""
     from fieldkit.config import write_config
     from fieldkit.services.demo import build_demo_study
     from fieldkit.services.participants import add_participant, give_consent
@@ -110,7 +113,12 @@ def new_study(root: Path, while_recording: bool, live_guard: bool) -> tuple[Path
     transcription = dataclasses.replace(
         study.config.transcription, while_recording=while_recording, live_guard=live_guard
     )
-    study.config = dataclasses.replace(study.config, transcription=transcription)
+    recording = study.config.recording
+    if microphone:
+        recording = dataclasses.replace(recording, input="")
+    study.config = dataclasses.replace(
+        study.config, transcription=transcription, recording=recording
+    )
     write_config(study.paths.config, study.config)
     participant = add_participant(study, "Site 1", "PEER")
     give_consent(study, participant.id, dt.date.today().isoformat(), form_version="v2.1")
@@ -169,6 +177,8 @@ def drive(out: Path, speed: float, argv: list[str]) -> None:
     from fieldkit.cli import main
 
     marks: dict[str, Any] = {"events": [], "anchor": None}
+    play = os.environ.get("FK_BENCH_PLAY")  # a file to play into the sound server's sink
+    players: list[subprocess.Popen[bytes]] = []
     sessions: list[Any] = []
     settings_of, begin, finish = (
         record.capture_settings,
@@ -195,6 +205,9 @@ def drive(out: Path, speed: float, argv: list[str]) -> None:
         on_event(self, event)
 
     def noted_feed(self: Any, block: Any, at: float) -> None:
+        if play and "played_at" not in marks:  # the first audio is here: play into the sink
+            marks["played_at"] = time.time()
+            players.append(subprocess.Popen(["paplay", play]))
         # Recording second 0 happened no later than (arrival - end of this block); the earliest
         # such bound over all blocks is the recording's clock (a late hand-off only adds).
         rate = sessions[0].settings.samplerate
@@ -215,6 +228,9 @@ def drive(out: Path, speed: float, argv: list[str]) -> None:
     except SystemExit as exit_:
         code = exit_.code
     finally:
+        for player in players:
+            player.kill()
+            player.wait()
         if sessions:
             stats = sessions[0].recorder.stats
             marks["stats"] = {
@@ -322,7 +338,11 @@ def load_average() -> str:
 
 
 def bench_length(
-    minutes: float, folder: Path, speed: float, live_guard: bool, modes: list[bool]
+    minutes: float,
+    folder: Path,
+    speeds: tuple[float, float],
+    live_guard: bool,
+    modes: list[bool],
 ) -> dict[str, Any]:
     audio, script = build_interview(minutes, folder)
     import soundfile
@@ -330,14 +350,15 @@ def bench_length(
     row: dict[str, Any] = {
         "minutes": minutes,
         "audio_s": soundfile.info(str(audio)).duration,
-        "speed": speed,
         "live_guard": live_guard,
         "script_words": len(script),
     }
     runs: dict[str, dict[str, Any]] = {}
     for while_recording in modes:
         load_before = load_average()
+        speed = speeds[0] if while_recording else speeds[1]
         run = record_once(audio, folder / f"{minutes:g}min", while_recording, speed, live_guard)
+        run["speed"] = speed
         run["load"] = f"{load_before} -> {load_average()}"
         run["wer_vs_script"] = word_error_rate(script, run["words"])
         runs[run["mode"]] = run
@@ -364,7 +385,7 @@ def print_row(row: dict[str, Any]) -> None:
         after = run["after_end_s"]
         printed = run["printed_ready_s"]
         print(
-            f"{row['minutes']:>7g} {row['audio_s'] / 60:>7.1f} {row['speed']:>6g} {mode:>5} "
+            f"{row['minutes']:>7g} {row['audio_s'] / 60:>7.1f} {run['speed']:>6g} {mode:>5} "
             f"{'-' if after is None else f'{after:.1f}':>10} "
             f"{'-' if printed is None else f'{printed:.1f}':>9} {run['parts']:>6} "
             f"{100 * run['wer_vs_script']:>8.2f}%  {run['load']}"
@@ -381,6 +402,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", default="5,30,60")
     parser.add_argument("--speed", type=float, default=1.0, help="virtual microphone pace")
+    parser.add_argument(
+        "--off-speed",
+        type=float,
+        help="pace of the while_recording=false runs (default: --speed; nothing runs during "
+        "them, so their pace does not change what is measured)",
+    )
     parser.add_argument(
         "--live-guard",
         choices=["auto", "on", "off"],
@@ -407,7 +434,8 @@ def main() -> None:
             f"{'printed':>9} {'parts':>6} {'WER':>9}  load average before -> after"
         )
     for minutes in (float(m) for m in args.minutes.split(",")):
-        row = bench_length(minutes, folder, args.speed, live_guard, modes)
+        speeds = (args.speed, args.off_speed or args.speed)
+        row = bench_length(minutes, folder, speeds, live_guard, modes)
         rows.append(row)
         if not args.json:
             print_row(row)
