@@ -16,14 +16,18 @@ moment `fieldkit record` goes on to end the interview) until `fieldkit interview
 "needs review" (the bench polls the same service every 0.1 s); the "transcript ready N s" that
 `fieldkit record` prints; the word error rate of the while-recording transcript against the
 offline one (same audio: both recordings are compared sample by sample) and of each against the
-script the demo was synthesized from. Figures only, never pass/fail.
+script the demo was synthesized from; how many stretches the background transcriber stored
+("parts") and how much audio was left after the last of them for the job ("tail"). A stretch is
+cut only once 300 s are buffered (transcribe/stretches.py), so the tail is 40-300 s whatever the
+length. Figures only, never pass/fail.
 
 Faster than real time (`--speed 6`) the background transcriber has a sixth of the time a real
 interview gives it, so a tail it has not caught up with shows up here first; the live guard is
 off by default then (it would have to judge six times as much speech at once), on in real time.
 
     python benchmarks/bench_while_recording.py --minutes 5 --speed 1
-    python benchmarks/bench_while_recording.py --minutes 30,60 --speed 6 [--json] [--keep DIR]
+    python benchmarks/bench_while_recording.py --minutes 30,60 --speed 8 --off-speed 20 \
+        [--json] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -302,7 +306,7 @@ def record_once(
             raise RuntimeError(f"fieldkit transcribe failed:\n{done.stderr[-3000:]}")
         marks["transcribe_command_s"] = time.time() - started
     ready_at = poller.wait(timeout_s=1800)
-    parts = stretches_stored_while_recording(study)
+    parts, stored_until = stored_while_recording(study)
     return {
         "mode": name,
         "study": str(study),
@@ -311,17 +315,23 @@ def record_once(
         "after_end_s": None if ready_at is None else ready_at - marks["ended"],
         "printed_ready_s": ready_line(output),
         "parts": parts,
+        "stored_until_s": stored_until,
         "words": transcript_words(study, participant),
         "transcribe_command_s": marks.get("transcribe_command_s"),
     }
 
 
-def stretches_stored_while_recording(study: Path) -> int:
-    """How many stretches the background transcriber stored (its log says each; the job then
-    decodes only the rest)."""
+def stored_while_recording(study: Path) -> tuple[int, float]:
+    """How many stretches the background transcriber stored, and where the last one ends (its
+    log says each, without text; the job decodes only what comes after)."""
     log = study / "logs" / "transcribe.log"
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
-    return sum("while-recording[" in line and ": stretch " in line for line in lines)
+    ends = [
+        float(line.rsplit("-", 1)[1].split()[0])
+        for line in lines
+        if "while-recording[" in line and ": stretch " in line
+    ]
+    return len(ends), max(ends, default=0.0)
 
 
 def same_audio(first: str, second: str) -> bool:
@@ -360,6 +370,7 @@ def bench_length(
         run = record_once(audio, folder / f"{minutes:g}min", while_recording, speed, live_guard)
         run["speed"] = speed
         run["load"] = f"{load_before} -> {load_average()}"
+        run["tail_s"] = row["audio_s"] - run.pop("stored_until_s")
         run["wer_vs_script"] = word_error_rate(script, run["words"])
         runs[run["mode"]] = run
     if "on" in runs and "off" in runs:
@@ -388,6 +399,7 @@ def print_row(row: dict[str, Any]) -> None:
             f"{row['minutes']:>7g} {row['audio_s'] / 60:>7.1f} {run['speed']:>6g} {mode:>5} "
             f"{'-' if after is None else f'{after:.1f}':>10} "
             f"{'-' if printed is None else f'{printed:.1f}':>9} {run['parts']:>6} "
+            f"{run['tail_s']:>7.0f} "
             f"{100 * run['wer_vs_script']:>8.2f}%  {run['load']}"
         )
     if "wer_on_vs_off" in row:
@@ -431,7 +443,7 @@ def main() -> None:
         print(describe_machine())
         print(
             f"{'minutes':>7} {'audio':>7} {'speed':>6} {'mode':>5} {'after end':>10} "
-            f"{'printed':>9} {'parts':>6} {'WER':>9}  load average before -> after"
+            f"{'printed':>9} {'parts':>6} {'tail s':>7} {'WER':>9}  load average before -> after"
         )
     for minutes in (float(m) for m in args.minutes.split(",")):
         speeds = (args.speed, args.off_speed or args.speed)
