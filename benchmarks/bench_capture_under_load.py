@@ -67,13 +67,13 @@ ANSWERS = [
 ]
 
 
-def build_interview(path: Path, seed: int = 12) -> list[tuple[float, float]]:
+def build_interview(path: Path, terms: int = TERMS, seed: int = 12) -> list[tuple[float, float]]:
     """The interview, and (start, end) of each question ending in the term, in seconds."""
     from speech import two_speaker_wav
 
     rng = random.Random(seed)
     turns: list[tuple[str, str, float]] = []
-    for index in range(TERMS):
+    for index in range(terms):
         turns.append(("interviewer", QUESTIONS[index % len(QUESTIONS)], rng.uniform(0.8, 2.5)))
         turns.append(("participant", ANSWERS[index % len(ANSWERS)], rng.uniform(0.8, 2.5)))
     timings = two_speaker_wav(turns, path)
@@ -178,7 +178,8 @@ def print_run(run: dict[str, Any]) -> None:
         f"while_recording {run['mode']:>3}: overflows {stats['input_overflows']}, "
         f"hand-off dropped {stats['on_audio_dropped']}, worst callback gap "
         f"{1000 * stats['max_callback_gap_s']:.0f} ms, breaches flagged "
-        f"{run['breaches_found']}/{TERMS}, latency p50/p95/max {figures}, guard behind "
+        f"{run['breaches_found']}/{len(run['latencies_s'])}, latency p50/p95/max {figures}, "
+        f"guard behind "
         f"{run['guard_behind']}x; load {run['load']}"
     )
     if run["printed_ready"]:
@@ -189,6 +190,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", default="on,off", help="while_recording on, off or both")
     parser.add_argument("--busy", type=int, default=os.cpu_count() or 2, help="busy processes")
+    parser.add_argument("--terms", type=int, default=TERMS, help="questions with the term")
     parser.add_argument("--keep", type=Path, help="folder to keep studies and audio in")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -199,10 +201,13 @@ def main() -> None:
 
         stack.enter_context(soundserver.sound_server(folder / "pulse"))
         audio = folder / "terms.wav"
-        questions = build_interview(audio)
+        questions = build_interview(audio, args.terms)
         if not args.json:
             print(describe_machine())
-            print(f"interview: {questions[-1][1]:.0f} s, the term at the end of {TERMS} questions")
+            print(
+                f"interview: {questions[-1][1]:.0f} s, "
+                f"the term at the end of {args.terms} questions"
+            )
         runs = []
         for mode in args.modes.split(","):
             run = run_mode(mode == "on", audio, questions, folder, args.busy)
