@@ -67,6 +67,9 @@ COMMAND = "fieldkit record"
 CONSENT_POLL_S = 0.5  # how often a recording looks at the participant's consent
 WITHDRAW_WAIT_S = 3.0  # how long a withdrawal waits to see a recording stop
 WITHDRAWN_MESSAGE = "recording stopped because the participant withdrew consent"
+# Tests and benchmarks of long interviews: a virtual microphone (--input) plays its file this
+# many times faster than real time. Never set for a user's recording.
+INPUT_SPEED_ENV = "FIELDKIT_INPUT_SPEED"
 
 # The recordings this process is capturing now, by (database, row id): a row that carries our
 # own process ID is live only if it is one of these (a row whose registration failed is not).
@@ -131,7 +134,24 @@ def capture_settings(
         device=device,
         input_file=input_file,
         disk_margin_bytes=rec.disk_margin_mb * 1024 * 1024,
+        input_speed=_input_speed() if input_file is not None else 1.0,
     )
+
+
+def _input_speed() -> float:
+    text = os.environ.get(INPUT_SPEED_ENV, "").strip()
+    if not text:
+        return 1.0
+    try:
+        speed = float(text)
+        if not 0 < speed <= 1000:
+            raise ValueError
+    except ValueError:
+        raise FieldkitError(
+            f"${INPUT_SPEED_ENV} must be a number above 0 (times real time), not {text!r}",
+            "e.g. 4, or unset it",
+        ) from None
+    return speed
 
 
 def input_devices() -> list[InputDevice]:

@@ -260,6 +260,8 @@ def transcribe_while_recorded(
     model_dir, options, rules = stretch_settings(study, None)
     settings = parts_key(model_dir, options, recording.channel_map, rules)
     store = _PartStore(study, recording_id, recording.interview_id, settings)
+    if not store.still_wanted():
+        return 0
     start_s = store.resume_s()
     cutter = StretchCutter(rules, start_s)
     decode = _LazyDecoder(model_dir, recording.channel_map, options)
@@ -315,25 +317,41 @@ class _PartStore:
         return parts[-1].end_s if parts else 0.0
 
     def still_wanted(self) -> bool:
+        """Whether stretches of this recording are still ours to store (see `_refusal`)."""
+        reason = self._refusal()
+        if reason:
+            log.info("recording %s: %s, stopping", self.recording_id, reason)
+        return not reason
+
+    def _refusal(self) -> str:
+        """Why nothing more may be stored, or "": the participant withdrew consent, or the
+        interview's job has started (it took the recording over: a part stored now could
+        duplicate one it decodes) or is done (its transcript is final, the parts are gone).
+        Asked again under the write lock before each part is stored."""
         from fieldkit.services.transcription import require_transcribable
+        from fieldkit.store.repo import Jobs, Transcripts
 
         try:
             require_transcribable(self.study, Interviews(self.study.db).get(self.interview_id))
         except ConsentError:
-            log.info("recording %s: consent withdrawn, stopping", self.recording_id)
-            return False
-        return True
+            return "consent withdrawn"
+        job = Jobs(self.study.db).latest_for(self.interview_id)
+        if job is not None and job.status in ("running", "done"):
+            return f"its transcription job is {job.status}"
+        if Transcripts(self.study.db).for_interview(self.interview_id):
+            return "the interview is transcribed"
+        return ""
 
     def add(self, stretch: Stretch, segments: list[Segment]) -> bool:
-        """Store the stretch; False (nothing stored) if consent was withdrawn meanwhile."""
+        """Store the stretch; False (nothing stored) if it is no longer ours to store: consent
+        was withdrawn meanwhile, or the job has taken over."""
         from fieldkit.services.study import now_iso
-        from fieldkit.services.transcription import require_transcribable
         from fieldkit.store.parts import TranscriptParts
 
         with self.study.transaction():
-            try:
-                require_transcribable(self.study, Interviews(self.study.db).get(self.interview_id))
-            except ConsentError:
+            reason = self._refusal()
+            if reason:
+                log.info("recording %s: %s, stopping", self.recording_id, reason)
                 return False
             TranscriptParts(self.study.db).add(
                 self.recording_id,
