@@ -4,8 +4,8 @@ while recording, and is it the same transcript?
 Builds interviews of each length by tiling the shipped demo interview (audio/demo-interview.flac,
 two channels, ~92 s; see audio/README.md), cut at the end of a turn near the length asked for.
 Each is recorded into a fresh demo study through the real command, `fieldkit record PID --input
-FILE` (run in a small driver process that changes one thing: the virtual microphone's pace,
-`CaptureSettings.input_speed`, which the CLI does not expose; 1 = real time), twice:
+FILE` (run in a small driver process that only notes moments; the virtual microphone's pace is
+set with fieldkit's $FIELDKIT_INPUT_SPEED, meant for tests and benchmarks; 1 = real time), twice:
 
   * `while_recording = true`: `fieldkit record` waits for the transcript and exits;
   * `while_recording = false` (as before): `fieldkit transcribe PID` is started as soon as
@@ -174,7 +174,7 @@ class StatePoller:
 
 
 def drive(out: Path, speed: float, argv: list[str]) -> None:
-    """Run `fieldkit <argv>` (a record command) with the virtual microphone at `speed`, and
+    """Run `fieldkit <argv>` (a record command), the virtual microphone at `speed`, and
     write to `out`: when the recording ended, the guard's events as they came (wall clock), the
     clock of the recording (wall time of recording second 0), capture statistics."""
     import fieldkit.cli.record as record
@@ -184,15 +184,8 @@ def drive(out: Path, speed: float, argv: list[str]) -> None:
     play = os.environ.get("FK_BENCH_PLAY")  # a file to play into the sound server's sink
     players: list[subprocess.Popen[bytes]] = []
     sessions: list[Any] = []
-    settings_of, begin, finish = (
-        record.capture_settings,
-        record.begin_recording,
-        record.finish_interview,
-    )
+    begin, finish = record.begin_recording, record.finish_interview
     on_event, feed = record.LiveFeed.on_event, record.LiveFeed.feed
-
-    def paced(*args: Any, **kwargs: Any) -> Any:
-        return dataclasses.replace(settings_of(*args, **kwargs), input_speed=speed)
 
     def began(*args: Any, **kwargs: Any) -> Any:
         sessions.append(begin(*args, **kwargs))
@@ -220,11 +213,9 @@ def drive(out: Path, speed: float, argv: list[str]) -> None:
             marks["anchor"] = zero
         feed(self, block, at)
 
-    record.capture_settings, record.begin_recording, record.finish_interview = (
-        paced,
-        began,
-        finished,
-    )
+    if speed != 1.0:  # fieldkit's own switch for tests and benchmarks (--input only)
+        os.environ["FIELDKIT_INPUT_SPEED"] = str(speed)
+    record.begin_recording, record.finish_interview = began, finished
     record.LiveFeed.on_event, record.LiveFeed.feed = noted_event, noted_feed  # type: ignore[method-assign]
     code: Any = 0
     try:
