@@ -3,7 +3,9 @@ busy, with transcription while recording on and off.
 
 Builds a two-channel interview with espeak-ng (tests/speech.py) in which the interviewer ends a
 question with the guarded term "recovery" at 20 points, with the participant's answers (never
-the term) between them, so each of the 20 is a breach the live guard must flag. Starts a private
+the term) between them, so each of the 20 is a breach the live guard must flag. The questions
+come after ~290 s of talk without the term (--lead-in): the background transcriber cuts its first
+stretch when 300 s are recorded, so it has work to do while the term is said. Starts a private
 PulseAudio server (tests/soundserver.py), keeps every core busy with busy-looping processes, and
 records with the real command, `fieldkit record PID --channels 2 --samplerate 16000 --seconds N`,
 from the default input (the null sink's monitor) while the interview is played into the sink
@@ -46,6 +48,7 @@ from benchmarks.bench_while_recording import (  # noqa: E402
     load_average,
     new_study,
     run_driver,
+    stored_while_recording,
 )
 
 BUSY_LOOP = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end: pass\n"
@@ -67,8 +70,22 @@ ANSWERS = [
 ]
 
 
-def build_interview(path: Path, terms: int = TERMS, seed: int = 12) -> list[tuple[float, float]]:
-    """The interview, and (start, end) of each question ending in the term, in seconds."""
+FILLER_QUESTIONS = [
+    "What does a normal morning on the unit look like",
+    "Who do you work with most closely",
+    "What did you find hardest in your first weeks",
+]
+
+
+def build_interview(
+    path: Path, terms: int = TERMS, lead_in_s: float = 0.0, seed: int = 12
+) -> list[tuple[float, float]]:
+    """The interview, and (start, end) of each question ending in the term, in seconds. The
+    questions come after `lead_in_s` of talk without the term: the background transcriber cuts
+    its first stretch once 300 s are recorded, so a lead-in of about that makes it decode while
+    the term is said."""
+    import numpy as np
+    import soundfile
     from speech import two_speaker_wav
 
     rng = random.Random(seed)
@@ -77,7 +94,23 @@ def build_interview(path: Path, terms: int = TERMS, seed: int = 12) -> list[tupl
         turns.append(("interviewer", QUESTIONS[index % len(QUESTIONS)], rng.uniform(0.8, 2.5)))
         turns.append(("participant", ANSWERS[index % len(ANSWERS)], rng.uniform(0.8, 2.5)))
     timings = two_speaker_wav(turns, path)
-    return [(t.start, t.end) for t in timings if t.speaker == "interviewer"]
+    questions = [(t.start, t.end) for t in timings if t.speaker == "interviewer"]
+    if lead_in_s <= 0:
+        return questions
+    filler: list[tuple[str, str, float]] = []
+    for index in range(round(lead_in_s / 5) + 4):  # a turn and its pause last ~6 s
+        question = FILLER_QUESTIONS[index % len(FILLER_QUESTIONS)]
+        filler.append(("interviewer", question, rng.uniform(0.8, 2.5)))
+        filler.append(("participant", ANSWERS[index % len(ANSWERS)], rng.uniform(0.8, 2.5)))
+    lead_path = path.with_name("lead-in.wav")
+    lead_timings = two_speaker_wav(filler, lead_path)
+    cut = next((t.end for t in lead_timings if t.end >= lead_in_s), lead_timings[-1].end) + 1.0
+    lead, rate = soundfile.read(lead_path, dtype="int16", always_2d=True)
+    body, _ = soundfile.read(path, dtype="int16", always_2d=True)
+    lead = lead[: round(cut * rate)]
+    soundfile.write(path, np.concatenate([lead, body]), rate, subtype="PCM_16")
+    shift = len(lead) / rate
+    return [(start + shift, end + shift) for start, end in questions]
 
 
 def offset_in_recording(recording: Path, played: Path) -> float:
@@ -163,6 +196,7 @@ def run_mode(
         "p50_s": percentile(measured, 50) if measured else None,
         "p95_s": percentile(measured, 95) if measured else None,
         "max_s": max(measured) if measured else None,
+        "stretches_stored_while_recording": stored_while_recording(study)[0],
         "guard_behind": sum("live guard is behind" in line for line in output.splitlines()),
         "printed_ready": next(
             (line for line in output.splitlines() if line.startswith("transcript ready")), None
@@ -180,7 +214,8 @@ def print_run(run: dict[str, Any]) -> None:
         f"{1000 * stats['max_callback_gap_s']:.0f} ms, breaches flagged "
         f"{run['breaches_found']}/{len(run['latencies_s'])}, latency p50/p95/max {figures}, "
         f"guard behind "
-        f"{run['guard_behind']}x; load {run['load']}"
+        f"{run['guard_behind']}x, stretches stored by the background transcriber "
+        f"{run['stretches_stored_while_recording']}; load {run['load']}"
     )
     if run["printed_ready"]:
         print(f"    {run['printed_ready']}")
@@ -191,6 +226,9 @@ def main() -> None:
     parser.add_argument("--modes", default="on,off", help="while_recording on, off or both")
     parser.add_argument("--busy", type=int, default=os.cpu_count() or 2, help="busy processes")
     parser.add_argument("--terms", type=int, default=TERMS, help="questions with the term")
+    parser.add_argument(
+        "--lead-in", type=float, default=290.0, help="seconds of talk before the first term"
+    )
     parser.add_argument("--keep", type=Path, help="folder to keep studies and audio in")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -201,12 +239,12 @@ def main() -> None:
 
         stack.enter_context(soundserver.sound_server(folder / "pulse"))
         audio = folder / "terms.wav"
-        questions = build_interview(audio, args.terms)
+        questions = build_interview(audio, args.terms, args.lead_in)
         if not args.json:
             print(describe_machine())
             print(
-                f"interview: {questions[-1][1]:.0f} s, "
-                f"the term at the end of {args.terms} questions"
+                f"interview: {questions[-1][1]:.0f} s, the term at the end of {args.terms} "
+                f"questions from {questions[0][0]:.0f} s on"
             )
         runs = []
         for mode in args.modes.split(","):
