@@ -4,6 +4,7 @@ and waits on the stored parts."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,6 +49,20 @@ def interview_wav(path: Path, rounds: int = 2) -> Path:
 
 def stored_parts(study: Study, recording_id: int) -> int:
     return TranscriptParts(study.db).count(recording_id)
+
+
+RESUMED = re.compile(r"recording (\d+): (\d+) stretch\(es\) stored, resuming at ([\d.]+) of")
+
+
+def resumed_at(study: Study, recording_id: int) -> float:
+    """Where the job started decoding the recording (after the stretches stored while it was
+    recorded), from the worker's log; 0.0 if it decoded all of it."""
+    from fieldkit.services.transcription import WORKER_LOG
+
+    log = study.root / "logs" / WORKER_LOG
+    text = log.read_text() if log.exists() else ""
+    found = [float(m[3]) for m in RESUMED.finditer(text) if int(m[1]) == recording_id]
+    return found[-1] if found else 0.0
 
 
 def wait_until(what: str, ready: Callable[[], bool], seconds: float, poll_s: float = 0.1) -> None:

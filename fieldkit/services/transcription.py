@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import logging
 import os
 import subprocess
 import sys
@@ -48,6 +49,8 @@ from fieldkit.store.repo import (
 if TYPE_CHECKING:
     from fieldkit.transcribe.engine import EngineOptions, StretchDone, StretchRules
     from fieldkit.transcribe.models import ModelInfo
+
+log = logging.getLogger("fieldkit.worker")
 
 WORKER_LOG = "transcribe.log"
 WORKER_LOCK = ".transcribe.lock"  # held by the worker that works off the queue; holds its PID
@@ -361,6 +364,14 @@ def _transcribe_recordings(
         take_over(study, rec.id)
         parts = _parts_to_resume(study, rec.id, settings)
         resume_s = parts[-1].end_s if parts else 0.0
+        if parts:  # times only, never text: how much was left for this job
+            log.info(
+                "recording %s: %d stretch(es) stored, resuming at %.1f of %.1f s",
+                rec.id,
+                len(parts),
+                resume_s,
+                length,
+            )
         recorded = [segment for part in parts for segment in part.segments]
         ahead = min(resume_s, length)
         result = transcribe_recording(

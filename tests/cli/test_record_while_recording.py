@@ -28,6 +28,7 @@ from tests.while_recording import (
     as_compared,
     interview_wav,
     offline_segments,
+    resumed_at,
     stored_parts,
     wait_until,
 )
@@ -96,6 +97,7 @@ def test_record_says_transcript_ready_soon_after_the_end(demo_dir: Path, one_min
     assert float(ready.group(1)) < 10.0
     interview_id = Recordings(study.db).get(recording_id).interview_id
     assert transcription.transcript_state(study, interview_id) == "needs review"
+    assert resumed_at(study, recording_id) >= 15  # the worker decoded the tail only
     assert not lock_path(study, recording_id).exists()
     # The logs name recordings and stretch times, never what was said.
     log = (demo_dir / "logs" / transcription.WORKER_LOG).read_text()

@@ -31,6 +31,7 @@ from tests.while_recording import (
     as_compared,
     interview_wav,
     offline_segments,
+    resumed_at,
     stored_parts,
     wait_until,
 )
@@ -105,6 +106,7 @@ def test_a_two_minute_recording_is_transcribed_while_recorded_and_equals_offline
     offline = offline_segments(study, study.paths.absolute(row.path), row.channel_map)
     assert len(stored) > 10
     assert as_compared(stored) == as_compared(offline)
+    assert resumed_at(study, row.id) >= 60  # the job decoded the tail only
     assert not lock_path(study, row.id).exists()
 
 
@@ -132,6 +134,7 @@ def test_pauses_and_two_sittings(tmp_path: Path, one_minute: Path) -> None:
     ]
     stored = transcription.machine_transcript(study, first.interview.id)
     assert as_compared(stored) == as_compared(offline)
+    assert all(resumed_at(study, row.id) >= 15 for row in rows)  # both sittings were resumed
 
 
 def test_off_starts_no_background_transcriber(tmp_path: Path, one_minute: Path) -> None:
@@ -215,3 +218,4 @@ def test_an_encrypted_study(
     stored = transcription.machine_transcript(study, session.interview.id)
     offline = offline_segments(study, study.paths.absolute(row.path), row.channel_map)
     assert stored and as_compared(stored) == as_compared(offline)
+    assert resumed_at(study, row.id) >= 15

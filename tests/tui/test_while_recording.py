@@ -24,7 +24,7 @@ from tests.tui.test_recording import (
     wait_for,
     without_live_guard,
 )
-from tests.while_recording import SHORT_RULES, interview_wav, stored_parts
+from tests.while_recording import SHORT_RULES, interview_wav, resumed_at, stored_parts
 
 from .conftest import SIZE
 
@@ -76,4 +76,5 @@ async def test_e_ends_the_interview_and_the_queue_soon_reads_needs_review(
             5,
         )
     assert transcription.machine_transcript(tui_study, interview.id)
+    assert resumed_at(tui_study, recording_id) >= 15  # the app's worker decoded the tail only
     assert not lock_path(tui_study, recording_id).exists()
