@@ -21,9 +21,9 @@ script the demo was synthesized from; how many stretches the background transcri
 cut only once 300 s are buffered (transcribe/stretches.py), so the tail is 40-300 s whatever the
 length. Figures only, never pass/fail.
 
-Faster than real time (`--speed 6`) the background transcriber has a sixth of the time a real
+Faster than real time (`--speed 8`) the background transcriber has an eighth of the time a real
 interview gives it, so a tail it has not caught up with shows up here first; the live guard is
-off by default then (it would have to judge six times as much speech at once), on in real time.
+off by default then (it would have to judge eight times as much speech at once), on in real time.
 
     python benchmarks/bench_while_recording.py --minutes 5 --speed 1
     python benchmarks/bench_while_recording.py --minutes 30,60 --speed 8 --off-speed 20 \
