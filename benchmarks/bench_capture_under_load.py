@@ -240,10 +240,13 @@ def main() -> None:
         stack.enter_context(soundserver.sound_server(folder / "pulse"))
         audio = folder / "terms.wav"
         questions = build_interview(audio, args.terms, args.lead_in)
+        import soundfile
+
         if not args.json:
             print(describe_machine())
             print(
-                f"interview: {questions[-1][1]:.0f} s, the term at the end of {args.terms} "
+                f"interview: {soundfile.info(str(audio)).duration:.0f} s, the term at the end of "
+                f"{args.terms} "
                 f"questions from {questions[0][0]:.0f} s on"
             )
         runs = []
