@@ -22,11 +22,9 @@ calibrated number, to see what another setting would cost.
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench_startup import time_to_first_paint as first_paint_in_tmux  # noqa: E402
+
 from fieldkit.crypto import keys  # noqa: E402
 from fieldkit.services.conversion import encrypt_study  # noqa: E402
 from fieldkit.services.demo import build_demo_study  # noqa: E402
@@ -42,10 +42,6 @@ from fieldkit.services.study import open_study  # noqa: E402
 from fieldkit.store.db import open_database  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase, not a secret"
-LAST_ROW = "INTSTA004-CLIN"  # the queue's last participant: the table is filled
-TIMEOUT_S = 60.0
-POLL_S = 0.01
-_servers = itertools.count()
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,26 +66,10 @@ def make_studies(folder: Path, iterations: int | None) -> tuple[Path, Path]:
 
 
 def time_to_first_paint(study: Path) -> float:
-    """Seconds from launching the app in a new tmux server until the queue's last row shows."""
-    socket = f"fk-startup-{os.getpid()}-{next(_servers)}"  # a server of its own each time
+    """Seconds from launching the app in a new tmux server until the queue's last row shows,
+    the passphrase given in the environment."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "FIELDKIT_PASSPHRASE": PASSPHRASE}
-    command = f"{sys.executable} -m fieldkit --study {study}"
-    tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
-    started = time.perf_counter()
-    subprocess.run(
-        [*tmux, "new-session", "-d", "-x", "120", "-y", "40", command], env=env, check=True
-    )
-    try:
-        while time.perf_counter() - started < TIMEOUT_S:
-            screen = subprocess.run(
-                [*tmux, "capture-pane", "-p"], capture_output=True, text=True, check=False
-            ).stdout
-            if LAST_ROW in screen:
-                return time.perf_counter() - started
-            time.sleep(POLL_S)
-        raise RuntimeError(f"the queue never appeared:\n{screen}")
-    finally:
-        subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)
+    return first_paint_in_tmux(study, env)
 
 
 def time_unlock(study: Path, runs: int) -> tuple[list[float], list[float]]:
